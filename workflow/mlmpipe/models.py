@@ -1,0 +1,425 @@
+"""Model specifications, model frames and design matrices, named as brms names them.
+
+A :class:`ModelSpec` is the structure of one of the lecture's brms formulas, read from the
+``models`` section of the config. From a spec and the processed data this module builds:
+
+- the *model frame*: the rows with no missing value in any variable of the formula
+  (brms drops such rows for that model), with the count of dropped rows;
+- the *population-level design*: one column per regression coefficient, named as brms names
+  the coefficient without its ``b_`` prefix (``week``, ``groupCTRL``, ``a_id.f6``);
+- the *group-level design*: the grouping factor's levels in brms's order and, per term, the
+  column that multiplies the varying effect (``Intercept`` is a column of ones).
+
+Factors follow R's ``factor()``: levels sorted (numerically for numbers). A factor that is
+the first term of a formula without an intercept is coded with one indicator per level
+(``0 + group`` gives ``groupCTRL`` and ``groupPD``); otherwise treatment contrasts drop the
+first level, as R's ``model.matrix`` does. A predictor written ``x.f`` is the factor of
+column ``x``, as the lecture's ``id.f = as.factor(id)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+FACTOR_SUFFIX = ".f"
+
+
+class ModelDataError(ValueError):
+    """Raised when a data frame cannot be used with a model (missing column, unknown level)."""
+
+
+@dataclass(frozen=True)
+class VaryingSpec:
+    """Group-level (varying) effects ``(terms | group)``; correlated when more than one term."""
+
+    group: str
+    terms: tuple[str, ...]
+
+    @property
+    def correlated(self) -> bool:
+        """True when the terms have a correlation matrix (brms's default for ``(1 + x | g)``)."""
+        return len(self.terms) > 1
+
+    @property
+    def predictors(self) -> tuple[str, ...]:
+        """Data columns the varying terms use (``Intercept`` uses none)."""
+        return tuple(t for t in self.terms if t != "Intercept")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The structure, priors and sampler settings of one model."""
+
+    name: str
+    formula: tuple[str, ...]
+    response: str
+    intercept: bool
+    population: tuple[str, ...]
+    varying: VaryingSpec | None
+    priors: Mapping[str, Mapping[str, Any]]
+    iter: int
+    warmup: int
+    chains: int
+    seed: int
+    adapt_delta: float = 0.8
+    max_treedepth: int = 10
+    nlpar: str | None = None
+    description: str = ""
+    stan_file: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_samples(self) -> int:
+        """Post-warmup draws per chain (brms's ``iter - warmup``)."""
+        return self.iter - self.warmup
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Data columns of every variable in the formula, in formula order, without repeats."""
+        names = [self.response, *(source_column(p) for p in self.population)]
+        if self.varying is not None:
+            names += [self.varying.group, *self.varying.predictors]
+        return tuple(dict.fromkeys(names))
+
+    @property
+    def predictor_columns(self) -> tuple[str, ...]:
+        """Data columns needed to compute the linear predictor (every column but the response)."""
+        return tuple(c for c in self.columns if c != self.response)
+
+    @property
+    def formula_text(self) -> str:
+        """The brms formula as brms prints it, continuation lines indented."""
+        return "\n         ".join(self.formula)
+
+
+def source_column(predictor: str) -> str:
+    """Return the data column a predictor reads (``id.f`` reads ``id``)."""
+    if predictor.endswith(FACTOR_SUFFIX):
+        return predictor[: -len(FACTOR_SUFFIX)]
+    return predictor
+
+
+def load_specs(config: Mapping[str, Any]) -> dict[str, ModelSpec]:
+    """Build every model's :class:`ModelSpec` from a validated config mapping.
+
+    Per-model ``chains``, ``seed``, ``adapt_delta`` and ``max_treedepth`` fall back to the
+    ``sampling`` section. Returns a dict keyed by model name, in config order.
+    """
+    sampling = config.get("sampling", {})
+    specs: dict[str, ModelSpec] = {}
+    for name, entry in config["models"].items():
+        varying = entry.get("varying")
+        specs[name] = ModelSpec(
+            name=name,
+            formula=tuple(entry["formula"]),
+            description=entry.get("description", ""),
+            response=entry["response"],
+            intercept=bool(entry["intercept"]),
+            population=tuple(entry.get("population") or ()),
+            nlpar=entry.get("nlpar"),
+            varying=(
+                VaryingSpec(group=varying["group"], terms=tuple(varying["terms"]))
+                if varying
+                else None
+            ),
+            priors=dict(entry["priors"]),
+            iter=int(entry["iter"]),
+            warmup=int(entry["warmup"]),
+            chains=int(entry.get("chains", sampling.get("chains", 4))),
+            seed=int(entry.get("seed", sampling.get("seed", 1))),
+            adapt_delta=float(entry.get("adapt_delta", sampling.get("adapt_delta", 0.8))),
+            max_treedepth=int(entry.get("max_treedepth", sampling.get("max_treedepth", 10))),
+            stan_file=entry.get("stan", f"stan/{name}.stan"),
+        )
+    return specs
+
+
+# --------------------------------------------------------------------------- levels
+
+
+def factor_levels(values: pd.Series) -> list[Any]:
+    """Return the levels R's ``factor()`` gives ``values``: distinct non-missing, sorted.
+
+    Numbers sort numerically and keep their type (ints stay ints), strings sort as text.
+    """
+    present = values.dropna().unique().tolist()
+    if pd.api.types.is_numeric_dtype(values):
+        present = [_as_plain_number(v) for v in present]
+    return sorted(present)
+
+
+def _as_plain_number(value: Any) -> Any:
+    """Turn numpy scalars into Python ints (when integral) or floats."""
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+def is_factor(spec_predictor: str, frame: pd.DataFrame) -> bool:
+    """True when a predictor is coded as a factor: ``x.f`` or a non-numeric column."""
+    if spec_predictor.endswith(FACTOR_SUFFIX):
+        return True
+    column = frame[spec_predictor]
+    return not pd.api.types.is_numeric_dtype(column)
+
+
+def level_label(level: Any) -> str:
+    """Format a level as brms writes it inside a name (``6``, ``CTRL``)."""
+    if isinstance(level, float) and level.is_integer():
+        return str(int(level))
+    return str(level)
+
+
+# --------------------------------------------------------------------------- frames
+
+
+@dataclass(frozen=True)
+class ModelFrame:
+    """The rows a model is fitted to, and what was dropped to get there."""
+
+    frame: pd.DataFrame
+    n_input_rows: int
+    dropped_rows: tuple[int, ...]  # 0-based positions in the input frame
+    levels: Mapping[str, list[Any]]  # factor name (as in the formula) -> levels
+
+    @property
+    def n_dropped(self) -> int:
+        """How many input rows were dropped for a missing value."""
+        return len(self.dropped_rows)
+
+    @property
+    def n_rows(self) -> int:
+        """How many rows the model is fitted to."""
+        return len(self.frame)
+
+
+def check_columns(spec: ModelSpec, frame: pd.DataFrame, *, need_response: bool = True) -> None:
+    """Raise :class:`ModelDataError` naming the first column of the formula missing from ``frame``."""
+    wanted = spec.columns if need_response else spec.predictor_columns
+    for column in wanted:
+        if column not in frame.columns:
+            have = ", ".join(map(str, frame.columns))
+            raise ModelDataError(
+                f"model {spec.name}: the data has no column '{column}' "
+                f"(the formula needs it; columns present: {have})"
+            )
+
+
+def model_frame(spec: ModelSpec, data: pd.DataFrame) -> ModelFrame:
+    """Return the rows of ``data`` a model is fitted to, as brms selects them.
+
+    Rows with a missing value in any variable of the formula are dropped. Factor levels
+    are taken from the kept rows (brms drops unused levels), so for m3 to m5 the grouping
+    factor has 88 levels where m1 and m2 have 91.
+
+    Raises:
+        ModelDataError: a variable of the formula is not a column of ``data``, or no row is left.
+    """
+    check_columns(spec, data)
+    columns = list(spec.columns)
+    missing = data[columns].isna().any(axis=1).to_numpy()
+    kept = data.loc[~missing].reset_index(drop=True)
+    if kept.empty:
+        raise ModelDataError(
+            f"model {spec.name}: no row is left after dropping rows with a missing value in "
+            f"{', '.join(columns)}"
+        )
+    levels: dict[str, list[Any]] = {}
+    for predictor in spec.population:
+        if is_factor(predictor, kept):
+            levels[predictor] = factor_levels(kept[source_column(predictor)])
+    if spec.varying is not None:
+        levels[spec.varying.group] = factor_levels(kept[spec.varying.group])
+    return ModelFrame(
+        frame=kept,
+        n_input_rows=len(data),
+        dropped_rows=tuple(int(i) for i in np.flatnonzero(missing)),
+        levels=levels,
+    )
+
+
+# --------------------------------------------------------------------------- designs
+
+
+def _full_coded_factor(spec: ModelSpec, levels: Mapping[str, list[Any]]) -> str | None:
+    """Return the factor coded with one indicator per level, if any.
+
+    As in R's ``model.matrix``: without an intercept, the first factor of the formula gets
+    an indicator for every level; every other factor gets treatment contrasts.
+    """
+    if spec.intercept:
+        return None
+    return next((p for p in spec.population if p in levels), None)
+
+
+def coefficient_names(spec: ModelSpec, levels: Mapping[str, list[Any]]) -> list[str]:
+    """Return the population-level coefficient names, without ``b_``, in brms's order.
+
+    ``levels`` maps each factor predictor to its levels (as in :attr:`ModelFrame.levels`).
+    The intercept is not included: brms names it separately (``Intercept``/``b_Intercept``).
+    """
+    prefix = f"{spec.nlpar}_" if spec.nlpar else ""
+    names: list[str] = []
+    full_factor = _full_coded_factor(spec, levels)
+    for predictor in spec.population:
+        if predictor in levels:
+            full = predictor == full_factor
+            kept_levels = levels[predictor] if full else levels[predictor][1:]
+            names += [f"{prefix}{predictor}{level_label(v)}" for v in kept_levels]
+        else:
+            names.append(f"{prefix}{predictor}")
+    return names
+
+
+def population_design(
+    spec: ModelSpec, frame: pd.DataFrame, levels: Mapping[str, list[Any]]
+) -> pd.DataFrame:
+    """Return the population-level design matrix of ``frame`` (no intercept column).
+
+    Columns are named by :func:`coefficient_names`; rows follow ``frame``. Factor values
+    are coded against the fitted model's ``levels``.
+
+    Raises:
+        ModelDataError: a predictor is missing from ``frame`` or has a missing value, or a
+            factor value is not one of the fitted levels.
+    """
+    names = coefficient_names(spec, levels)
+    design = pd.DataFrame(index=frame.index)
+    prefix = f"{spec.nlpar}_" if spec.nlpar else ""
+    full_factor = _full_coded_factor(spec, levels)
+    for predictor in spec.population:
+        column = source_column(predictor)
+        if column not in frame.columns:
+            raise ModelDataError(f"model {spec.name}: newdata has no column '{column}'")
+        values = frame[column]
+        if values.isna().any():
+            row = int(np.flatnonzero(values.isna().to_numpy())[0])
+            raise ModelDataError(
+                f"model {spec.name}: column '{column}' has a missing value at row {row + 1}"
+            )
+        if predictor in levels:
+            fitted = levels[predictor]
+            labels = [level_label(v) for v in fitted]
+            observed = values.map(level_label)
+            unknown = sorted(set(observed) - set(labels))
+            if unknown:
+                raise ModelDataError(
+                    f"model {spec.name}: '{column}' has level(s) {', '.join(unknown)} that the "
+                    f"model was not fitted with (levels: {', '.join(labels)})"
+                )
+            full = predictor == full_factor
+            for label in labels if full else labels[1:]:
+                design[f"{prefix}{predictor}{label}"] = (observed == label).astype(float)
+        else:
+            design[f"{prefix}{predictor}"] = values.astype(float)
+    return design[names]
+
+
+def group_terms_design(spec: ModelSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """Return, per varying term, the column multiplying its effect (``Intercept`` is 1).
+
+    Raises:
+        ModelDataError: the model has no varying effects, or a term's column is missing.
+    """
+    if spec.varying is None:
+        raise ModelDataError(f"model {spec.name} has no group-level effects")
+    out = pd.DataFrame(index=frame.index)
+    for term in spec.varying.terms:
+        if term == "Intercept":
+            out[term] = 1.0
+        elif term not in frame.columns:
+            raise ModelDataError(f"model {spec.name}: newdata has no column '{term}'")
+        else:
+            out[term] = frame[term].astype(float)
+    return out
+
+
+def group_index(values: pd.Series, levels: Sequence[Any]) -> np.ndarray:
+    """Return 1-based positions of ``values`` among ``levels`` (0 for a level not fitted)."""
+    lookup = {level_label(v): i + 1 for i, v in enumerate(levels)}
+    return np.array([lookup.get(level_label(v), 0) for v in values], dtype=int)
+
+
+# --------------------------------------------------------------------------- fitted models
+
+#: ``posterior.nc`` keeps the model's spec and factor levels as JSON in these attributes of
+#: its posterior group, so a fit read back from disk knows its own structure.
+SPEC_ATTR = "mlmpipe_spec"
+LEVELS_ATTR = "mlmpipe_levels"
+
+
+def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
+    """Return ``spec`` as a JSON-ready dict that :func:`spec_from_dict` reads back."""
+    return {
+        "name": spec.name,
+        "formula": list(spec.formula),
+        "description": spec.description,
+        "response": spec.response,
+        "intercept": spec.intercept,
+        "population": list(spec.population),
+        "nlpar": spec.nlpar,
+        "varying": (
+            {"group": spec.varying.group, "terms": list(spec.varying.terms)}
+            if spec.varying
+            else None
+        ),
+        "priors": {k: dict(v) for k, v in spec.priors.items()},
+        "iter": spec.iter,
+        "warmup": spec.warmup,
+        "chains": spec.chains,
+        "seed": spec.seed,
+        "adapt_delta": spec.adapt_delta,
+        "max_treedepth": spec.max_treedepth,
+        "stan": spec.stan_file,
+    }
+
+
+def spec_from_dict(entry: Mapping[str, Any]) -> ModelSpec:
+    """Inverse of :func:`spec_to_dict`."""
+    name = entry["name"]
+    return load_specs({"models": {name: dict(entry)}})[name]
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A fitted model: its posterior (ArviZ InferenceData with brms names) and structure.
+
+    ``levels`` maps each factor of the formula (``id``, ``group``, ``id.f``) to the levels
+    the model was fitted with, in brms's order.
+    """
+
+    idata: Any  # arviz.InferenceData
+    spec: ModelSpec
+    levels: Mapping[str, list[Any]]
+
+    @property
+    def name(self) -> str:
+        """The model's name (``m2``)."""
+        return self.spec.name
+
+
+def load_fit(path: str) -> Fit:
+    """Read a ``posterior.nc`` written by the pipeline and return its :class:`Fit`.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ModelDataError: the file has no model spec (it was not written by this pipeline).
+    """
+    import json
+
+    import arviz as az
+
+    idata = az.from_netcdf(path)
+    attrs = idata.posterior.attrs
+    if SPEC_ATTR not in attrs or LEVELS_ATTR not in attrs:
+        raise ModelDataError(
+            f"{path}: the posterior has no '{SPEC_ATTR}'/'{LEVELS_ATTR}' attributes; "
+            "it was not written by this pipeline"
+        )
+    spec = spec_from_dict(json.loads(attrs[SPEC_ATTR]))
+    levels = json.loads(attrs[LEVELS_ATTR])
+    return Fit(idata=idata, spec=spec, levels=levels)
