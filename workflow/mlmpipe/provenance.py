@@ -1,0 +1,933 @@
+"""Provenance records: how every figure and table was made, beside the file and inside PNGs.
+
+A record is a JSON document written next to an output as ``<output>.prov.json`` (for a
+directory output ``results/m3/fit``, as ``results/m3/fit.prov.json``). It holds
+
+- ``output``: the path, its sha256 and size (for a directory, the sha256 of a ``sha256sum``-style
+  manifest and the list of files with their sha256; for a PNG, also ``content_sha256``, the
+  sha256 of the file without its embedded provenance chunk);
+- ``rule`` and ``wildcards``: the Snakemake rule that made it;
+- ``inputs``: every input file with its sha256; when an input has a record of its own, that record
+  is copied under ``upstream``, so the chain reaches the raw data, the Stan programs and the
+  CmdStan CSVs;
+- ``config``: the config sections the output depends on, and their sha256;
+- ``params`` and ``sampler``: the rule's parameters (sampler settings, seeds) and, when CmdStan CSVs
+  are among the inputs or outputs, the settings CmdStan itself wrote into their headers;
+- ``versions``: Python, the packages the pipeline uses, Stan, stanc and CmdStan;
+- ``git``: the pipeline's commit and whether the working tree was dirty;
+- ``created`` (UTC, ISO 8601) and ``command``: the one command that regenerates this file alone.
+
+PNG outputs also carry the record in an ``iTXt`` chunk with keyword ``provenance`` (compressed),
+added without re-encoding the image. A file cannot contain its own sha256, so the embedded copy has
+``output.sha256`` set to null and keeps ``output.content_sha256``; the sidecar has both.
+
+Paths in records are relative to the working directory (Snakemake's, the repository root), with
+forward slashes. The audit of records against the files on disk is in :mod:`mlmpipe.audit`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import functools
+import hashlib
+import importlib.metadata
+import json
+import math
+import os
+import platform
+import re
+import shlex
+import struct
+import subprocess
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mlmpipe.fileio import sha256_file, write_bytes_atomic, write_text_atomic
+
+SCHEMA = "mlmpipe-provenance/1"
+"""The ``schema`` value of every record this module writes."""
+
+RECORD_SUFFIX = ".prov.json"
+"""Appended to an output's path to name its record."""
+
+PNG_KEY = "provenance"
+"""The keyword of the PNG text chunk that holds the embedded record."""
+
+RECORDED_SUFFIXES = frozenset(
+    {
+        ".png", ".svg", ".pdf", ".jpg", ".jpeg",
+        ".csv", ".tsv", ".txt", ".md", ".json", ".html",
+        ".parquet", ".nc", ".feather",
+    }
+)  # fmt: skip
+"""Suffixes of the files that count as figures and tables (lower case)."""
+
+PACKAGES = (
+    "mlmpipe",
+    "snakemake",
+    "cmdstanpy",
+    "arviz",
+    "plotnine",
+    "matplotlib",
+    "pandas",
+    "numpy",
+    "scipy",
+    "xarray",
+    "pyarrow",
+)
+"""The Python distributions whose versions every record lists."""
+
+TOOLCHAIN_JSON_NAME = "cmdstan.json"
+"""An input with this file name is read as the CmdStan toolchain description."""
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
+_GIT_CHANGES_LISTED = 50
+
+
+class ProvenanceError(RuntimeError):
+    """A record could not be written or read; the message names the file."""
+
+
+# --------------------------------------------------------------------------------------------
+# Paths and hashes
+
+
+def record_path(output: str | os.PathLike[str]) -> Path:
+    """Return the path of the record of ``output``: ``<output>.prov.json``.
+
+    A trailing slash (a directory output) is dropped first, so ``results/m3/fit/`` gives
+    ``results/m3/fit.prov.json``.
+    """
+    text = os.fspath(output).rstrip("/\\") or os.fspath(output)
+    return Path(text + RECORD_SUFFIX)
+
+
+def is_record(path: str | os.PathLike[str]) -> bool:
+    """Return True when ``path`` names a provenance record (ends with ``.prov.json``)."""
+    return os.fspath(path).endswith(RECORD_SUFFIX)
+
+
+def is_recorded_kind(path: str | os.PathLike[str]) -> bool:
+    """Return True when ``path`` is a figure or table by its suffix, and not a record itself."""
+    return not is_record(path) and Path(path).suffix.lower() in RECORDED_SUFFIXES
+
+
+def display_path(path: str | os.PathLike[str], root: str | os.PathLike[str] = ".") -> str:
+    """Return ``path`` relative to ``root`` (when inside it), with forward slashes."""
+    p = Path(path)
+    base = Path(root).resolve()
+    absolute = p if p.is_absolute() else Path.cwd() / p
+    try:
+        rel = os.path.relpath(absolute.resolve(), base)
+    except ValueError:  # another drive on Windows
+        return p.as_posix()
+    return Path(rel).as_posix()
+
+
+def directory_files(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
+    """Return ``(relative path, sha256)`` for every file under the directory ``path``, sorted.
+
+    Hidden files (a leading dot, such as the temporary files of an atomic write) are skipped.
+    """
+    base = Path(path)
+    rows: list[tuple[str, str]] = []
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            full = Path(dirpath) / name
+            rows.append((full.relative_to(base).as_posix(), sha256_file(full)))
+    rows.sort()
+    return rows
+
+
+def manifest_sha256(files: Iterable[tuple[str, str]]) -> str:
+    """Return the sha256 of a ``sha256sum``-style manifest (``<sha256>  <path>`` lines)."""
+    text = "".join(f"{digest}  {name}\n" for name, digest in files)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sha256_path(path: str | os.PathLike[str]) -> str:
+    """Return the sha256 of a file, or of the manifest of a directory's files.
+
+    Raises FileNotFoundError naming ``path`` when it does not exist.
+    """
+    p = Path(path)
+    if p.is_dir():
+        return manifest_sha256(directory_files(p))
+    if not p.exists():
+        raise FileNotFoundError(f"{path}: no such file or directory")
+    return sha256_file(p)
+
+
+def canonical_json(value: Any) -> str:
+    """Return ``value`` as compact JSON with sorted keys: the form that config hashes use."""
+    return json.dumps(to_jsonable(value), sort_keys=True, separators=(",", ":"))
+
+
+def sha256_json(value: Any) -> str:
+    """Return the sha256 of :func:`canonical_json` of ``value``."""
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+
+
+def to_jsonable(value: Any) -> Any:
+    """Return ``value`` converted to plain JSON types (paths and unknown objects as strings).
+
+    Mappings become dicts with string keys, Snakemake's named lists become dicts of their named
+    items (or lists when nothing is named), numpy scalars become Python numbers.
+    """
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    names = getattr(value, "_names", None)
+    if isinstance(names, dict) and isinstance(value, list):
+        if names:
+            return {str(k): to_jsonable(v) for k, v in named_items(value)}
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return [to_jsonable(v) for v in items]
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        with contextlib.suppress(Exception):
+            return to_jsonable(item())
+    return str(value)
+
+
+def named_items(values: Any) -> list[tuple[str, Any]]:
+    """Return ``(name, value)`` pairs of a Snakemake named list, a mapping or a plain list.
+
+    Named entries keep their names; unnamed entries of a named list are called ``input_<i>``
+    (by their position); a plain string or path is one entry called ``input``.
+    """
+    if values is None:
+        return []
+    if isinstance(values, str | os.PathLike):
+        return [("input", values)]
+    if isinstance(values, Mapping):
+        return list(values.items())
+    names = getattr(values, "_names", None)
+    if isinstance(names, dict):
+        covered: set[int] = set()
+        pairs: list[tuple[int, str, Any]] = []
+        for name, (start, end) in names.items():
+            stop = start + 1 if end is None else end
+            covered.update(range(start, stop))
+            item = values[start] if end is None else list(values[start:end])
+            pairs.append((start, str(name), item))
+        for index, item in enumerate(values):
+            if index not in covered:
+                pairs.append((index, f"input_{index}", item))
+        pairs.sort(key=lambda row: row[0])
+        return [(name, value) for _, name, value in pairs]
+    return [(f"input_{i}", v) for i, v in enumerate(values)]
+
+
+# --------------------------------------------------------------------------------------------
+# PNG text chunks
+
+
+def _png_chunks(data: bytes, path: str) -> list[tuple[bytes, bytes]]:
+    """Split PNG bytes into ``(type, chunk bytes including length and CRC)``; raise if invalid."""
+    if not data.startswith(_PNG_SIGNATURE):
+        raise ProvenanceError(f"{path}: not a PNG file (bad signature)")
+    chunks: list[tuple[bytes, bytes]] = []
+    pos = len(_PNG_SIGNATURE)
+    while pos < len(data):
+        if pos + 8 > len(data):
+            raise ProvenanceError(f"{path}: truncated PNG chunk at byte {pos}")
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        end = pos + 12 + length
+        if end > len(data):
+            raise ProvenanceError(f"{path}: truncated PNG chunk {kind!r} at byte {pos}")
+        chunks.append((kind, data[pos:end]))
+        pos = end
+        if kind == b"IEND":
+            break
+    if not chunks or chunks[-1][0] != b"IEND":
+        raise ProvenanceError(f"{path}: PNG has no IEND chunk")
+    return chunks
+
+
+def _text_chunk_keyword(chunk: bytes) -> bytes:
+    """Return the keyword of a tEXt/zTXt/iTXt chunk (given with length and CRC)."""
+    body = chunk[8:-4]
+    return body.split(b"\x00", 1)[0]
+
+
+def _is_provenance_chunk(kind: bytes, chunk: bytes) -> bool:
+    return kind in _TEXT_CHUNKS and _text_chunk_keyword(chunk) == PNG_KEY.encode("latin-1")
+
+
+def _make_chunk(kind: bytes, body: bytes) -> bytes:
+    crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+
+def png_without_provenance(data: bytes, path: str = "<png>") -> bytes:
+    """Return PNG bytes with every text chunk whose keyword is ``provenance`` removed."""
+    chunks = _png_chunks(data, path)
+    kept = [chunk for kind, chunk in chunks if not _is_provenance_chunk(kind, chunk)]
+    return _PNG_SIGNATURE + b"".join(kept)
+
+
+def png_content_sha256(path: str | os.PathLike[str]) -> str:
+    """Return the sha256 of the PNG at ``path`` without its provenance chunk.
+
+    This is the hash that the embedded record can carry (a file cannot contain its own hash).
+    Raises ProvenanceError naming the file if it is not a valid PNG.
+    """
+    data = Path(path).read_bytes()
+    return hashlib.sha256(png_without_provenance(data, os.fspath(path))).hexdigest()
+
+
+def embed_png_text(path: str | os.PathLike[str], text: str, key: str = PNG_KEY) -> Path:
+    """Put ``text`` into the PNG at ``path`` as a compressed iTXt chunk called ``key``.
+
+    Any earlier chunk with the same keyword is replaced; the image data and every other chunk
+    are kept byte for byte. The file is rewritten atomically. Returns the path; raises
+    ProvenanceError naming the file if it is not a valid PNG.
+    """
+    p = Path(path)
+    chunks = _png_chunks(p.read_bytes(), os.fspath(path))
+    keyword = key.encode("latin-1")
+    kept = [
+        chunk
+        for kind, chunk in chunks
+        if not (kind in _TEXT_CHUNKS and _text_chunk_keyword(chunk) == keyword)
+    ]
+    # iTXt: keyword, NUL, compression flag, method, language tag, NUL, translated keyword, NUL, text
+    body = keyword + b"\x00" + b"\x01\x00" + b"\x00" + b"\x00" + zlib.compress(text.encode(), 9)
+    new = _make_chunk(b"iTXt", body)
+    out = _PNG_SIGNATURE + b"".join(kept[:-1]) + new + kept[-1]
+    return write_bytes_atomic(p, out)
+
+
+def read_png_text(path: str | os.PathLike[str], key: str = PNG_KEY) -> str | None:
+    """Return the text of the PNG chunk called ``key`` (tEXt, zTXt or iTXt), or None if absent.
+
+    Raises ProvenanceError naming the file if it is not a valid PNG.
+    """
+    keyword = key.encode("latin-1")
+    for kind, chunk in _png_chunks(Path(path).read_bytes(), os.fspath(path)):
+        if kind not in _TEXT_CHUNKS or _text_chunk_keyword(chunk) != keyword:
+            continue
+        rest = chunk[8:-4][len(keyword) + 1 :]
+        if kind == b"tEXt":
+            return rest.decode("latin-1")
+        if kind == b"zTXt":
+            return zlib.decompress(rest[1:]).decode("latin-1")
+        compressed = rest[0] == 1
+        rest = rest[2:]
+        _language, rest = rest.split(b"\x00", 1)
+        _translated, rest = rest.split(b"\x00", 1)
+        return (zlib.decompress(rest) if compressed else rest).decode("utf-8")
+    return None
+
+
+def read_png_record(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """Return the record embedded in the PNG at ``path``, or None when it carries none.
+
+    Raises ProvenanceError naming the file when the PNG or the embedded JSON is invalid.
+    """
+    text = read_png_text(path)
+    if text is None:
+        return None
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ProvenanceError(f"{path}: embedded provenance is not valid JSON: {error}") from error
+    if not isinstance(record, dict):
+        raise ProvenanceError(f"{path}: embedded provenance is not a JSON object")
+    return record
+
+
+# --------------------------------------------------------------------------------------------
+# Reading records
+
+
+def load_record(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Return the record stored at ``path`` (a ``.prov.json`` file) as a dict.
+
+    Raises FileNotFoundError when it does not exist and ProvenanceError naming the file when it
+    is not a JSON object with this module's ``schema``.
+    """
+    p = Path(path)
+    try:
+        record = json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ProvenanceError(f"{p}: not valid JSON: {error}") from error
+    if not isinstance(record, dict) or record.get("schema") != SCHEMA:
+        raise ProvenanceError(f"{p}: not a provenance record (expected schema {SCHEMA!r})")
+    return record
+
+
+def find_record(output: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """Return the record of ``output``: its sidecar, else the copy embedded in a PNG, else None.
+
+    Raises ProvenanceError naming the file when a record exists but cannot be read.
+    """
+    sidecar = record_path(output)
+    if sidecar.exists():
+        return load_record(sidecar)
+    p = Path(output)
+    if p.suffix.lower() == ".png" and p.is_file():
+        return read_png_record(p)
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# What a record says about the environment
+
+
+def utc_now() -> str:
+    """Return the current UTC time as ISO 8601 with a ``Z`` suffix, to the second."""
+    now = _dt.datetime.now(_dt.UTC).replace(microsecond=0)
+    return now.isoformat().replace("+00:00", "Z")
+
+
+@functools.lru_cache(maxsize=8)
+def git_state(directory: str = ".") -> dict[str, Any]:
+    """Return ``{"commit", "dirty", "changes"}`` for the git working tree holding ``directory``.
+
+    ``changes`` lists up to 50 lines of ``git status --porcelain`` (modified and untracked
+    files; ignored build outputs do not count). When git or the repository is missing, the commit
+    and dirty flag are None and ``error`` says why. Cached per process.
+    """
+
+    def run(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=directory, capture_output=True, text=True, check=True, timeout=30
+        ).stdout
+
+    try:
+        commit = run("rev-parse", "HEAD").strip()
+        status = run("status", "--porcelain").splitlines()
+    except (OSError, subprocess.SubprocessError) as error:
+        message = getattr(error, "stderr", None) or str(error)
+        return {"commit": None, "dirty": None, "changes": [], "error": message.strip()}
+    return {
+        "commit": commit,
+        "dirty": bool(status),
+        "changes": status[:_GIT_CHANGES_LISTED],
+        "changes_total": len(status),
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def package_versions() -> dict[str, str | None]:
+    """Return the installed version of each package in :data:`PACKAGES` (None if absent)."""
+    versions: dict[str, str | None] = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+@functools.lru_cache(maxsize=1)
+def discover_cmdstan() -> dict[str, Any]:
+    """Return what can be found about the CmdStan that cmdstanpy would use.
+
+    Keys: ``path``, ``version``, ``stanc_version``, ``source`` (``"discovered"``); values that
+    cannot be found are None and ``error`` says why. Never raises. Cached per process.
+    """
+    info: dict[str, Any] = {"path": None, "version": None, "stanc_version": None}
+    info["source"] = "discovered (cmdstanpy.cmdstan_path)"
+    try:
+        import cmdstanpy
+
+        path = cmdstanpy.cmdstan_path()
+        info["path"] = path
+        info["version"] = _cmdstan_makefile_version(Path(path))
+        stanc = Path(path) / "bin" / ("stanc.exe" if os.name == "nt" else "stanc")
+        out = subprocess.run(
+            [os.fspath(stanc), "--version"], capture_output=True, text=True, timeout=30
+        )
+        info["stanc_version"] = (out.stdout or out.stderr).strip() or None
+    except Exception as error:  # noqa: BLE001 - discovery is best effort by design
+        info["error"] = f"{type(error).__name__}: {error}"
+    return info
+
+
+def _cmdstan_makefile_version(path: Path) -> str | None:
+    """Return ``CMDSTAN_VERSION`` from CmdStan's makefile, or None."""
+    with contextlib.suppress(OSError):
+        for line in (path / "makefile").read_text(errors="replace").splitlines():
+            match = re.match(r"\s*CMDSTAN_VERSION\s*:?=\s*(\S+)", line)
+            if match:
+                return match.group(1)
+    return None
+
+
+def read_toolchain_json(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Return the CmdStan description in a toolchain JSON (``path``, ``version``,
+    ``stanc_version``, ``source``), with ``file`` naming it.
+
+    Raises ProvenanceError naming the file when it is not a JSON object.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise ProvenanceError(f"{path}: cannot read the toolchain description: {error}") from error
+    if not isinstance(data, dict):
+        raise ProvenanceError(f"{path}: the toolchain description is not a JSON object")
+    info = {key: data.get(key) for key in ("path", "version", "stanc_version", "source")}
+    info["file"] = display_path(path)
+    return info
+
+
+# --------------------------------------------------------------------------------------------
+# CmdStan CSV headers
+
+_SAMPLER_LEAVES = {
+    "model": "model",
+    "method": "method",
+    "num_samples": "num_samples",
+    "num_warmup": "num_warmup",
+    "save_warmup": "save_warmup",
+    "thin": "thin",
+    "delta": "adapt_delta",
+    "max_depth": "max_treedepth",
+    "metric": "metric",
+    "engine": "engine",
+    "algorithm": "algorithm",
+    "stepsize": "stepsize",
+    "stepsize_jitter": "stepsize_jitter",
+    "init": "init",
+    "num_chains": "num_chains",
+    "num_threads": "num_threads",
+    "id": "chain_id",
+    "seed": "seed",
+    "stanc_version": "stanc_version",
+    "stancflags": "stancflags",
+}
+
+
+def read_cmdstan_csv_header(path: str | os.PathLike[str]) -> dict[str, str] | None:
+    """Return the sampler settings in the comment header of a CmdStan CSV, or None.
+
+    Keys are the readable names of :data:`_SAMPLER_LEAVES` plus ``stan_version``
+    (``major.minor.patch``); values are strings without CmdStan's ``(Default)`` marks. Returns
+    None when the file does not start like a CmdStan CSV.
+    """
+    found: dict[str, str] = {}
+    version: dict[str, str] = {}
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        first = True
+        for line in handle:
+            if not line.startswith("#"):
+                break
+            content = line[1:].strip()
+            if first and not content.startswith("stan_version_major"):
+                return None
+            first = False
+            if " = " not in content:
+                if content.startswith("Adaptation terminated"):
+                    break
+                continue
+            key, _, value = content.partition(" = ")
+            key, value = key.strip(), value.replace("(Default)", "").strip()
+            if key.startswith("stan_version_"):
+                version[key.removeprefix("stan_version_")] = value
+            elif key in _SAMPLER_LEAVES and _SAMPLER_LEAVES[key] not in found:
+                found[_SAMPLER_LEAVES[key]] = value
+    if first:
+        return None
+    if version:
+        found["stan_version"] = ".".join(version.get(k, "?") for k in ("major", "minor", "patch"))
+    return found
+
+
+def _csv_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*.csv") if not p.name.startswith("."))
+    return [path] if path.suffix.lower() == ".csv" and path.is_file() else []
+
+
+def sampler_settings(paths: Iterable[str | os.PathLike[str]]) -> dict[str, Any] | None:
+    """Return the sampler settings CmdStan wrote into the CSVs among ``paths`` (files or folders).
+
+    The result has ``settings`` (what every chain shares), ``chains`` (per CSV: ``file``,
+    ``chain_id``, ``seed`` and any other setting that differs) and ``stan_version``; None when
+    there is no CmdStan CSV among them.
+    """
+    headers: list[tuple[str, dict[str, str]]] = []
+    for path in paths:
+        for csv in _csv_files(Path(path)):
+            header = read_cmdstan_csv_header(csv)
+            if header is not None:
+                headers.append((display_path(csv), header))
+    if not headers:
+        return None
+    keys = set().union(*(h.keys() for _, h in headers))
+    common = {
+        k: headers[0][1][k]
+        for k in sorted(keys)
+        if all(h.get(k) == headers[0][1].get(k) for _, h in headers)
+    }
+    chains = []
+    for name, header in headers:
+        row: dict[str, Any] = {"file": name}
+        row.update({k: v for k, v in sorted(header.items()) if k not in common})
+        chains.append(row)
+    return {
+        "settings": common,
+        "chains": chains,
+        "stan_version": common.get("stan_version"),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Building and writing records
+
+
+def _describe_path(path: str | os.PathLike[str], *, name: str | None = None) -> dict[str, Any]:
+    """Return ``{name?, path, kind, sha256, bytes | files}`` for an existing file or folder.
+
+    Raises FileNotFoundError naming the path when it does not exist.
+    """
+    p = Path(path)
+    entry: dict[str, Any] = {}
+    if name is not None:
+        entry["name"] = name
+    entry["path"] = display_path(p)
+    if p.is_dir():
+        files = directory_files(p)
+        entry["kind"] = "directory"
+        entry["sha256"] = manifest_sha256(files)
+        entry["files"] = [{"path": f, "sha256": h} for f, h in files]
+    elif p.is_file():
+        entry["kind"] = "file"
+        entry["sha256"] = sha256_file(p)
+        entry["bytes"] = p.stat().st_size
+    else:
+        raise FileNotFoundError(f"{path}: no such file or directory (listed as an input)")
+    return entry
+
+
+def _input_entries(inputs: Mapping[str, Any] | Sequence[Any] | None) -> list[dict[str, Any]]:
+    """Return one entry per input path, each with its upstream record when it has one."""
+    entries: list[dict[str, Any]] = []
+    for name, value in named_items(inputs):
+        values = [value] if isinstance(value, str | os.PathLike) else list(value)
+        for item in values:
+            entry = _describe_path(item, name=str(name))
+            upstream = find_record(item)
+            if upstream is not None:
+                entry["upstream"] = upstream
+            entries.append(entry)
+    return entries
+
+
+def _cmdstan_info(inputs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the CmdStan description: a toolchain JSON input, else an upstream record's,
+    else what is discoverable."""
+    for entry in inputs:
+        if entry["kind"] == "file" and Path(entry["path"]).name == TOOLCHAIN_JSON_NAME:
+            return read_toolchain_json(entry["path"])
+    for entry in inputs:
+        upstream = entry.get("upstream") or {}
+        cmdstan = (upstream.get("versions") or {}).get("cmdstan")
+        if cmdstan and cmdstan.get("version"):
+            return {**cmdstan, "via": entry["path"]}
+    return dict(discover_cmdstan())
+
+
+def _upstream_sampler(inputs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Return the first sampler description found in the inputs' upstream records, with ``via``
+    naming the input it came through; None when there is none."""
+    for entry in inputs:
+        upstream = entry.get("upstream") or {}
+        if upstream.get("sampler"):
+            return {**upstream["sampler"], "via": entry["path"]}
+        deeper = _upstream_sampler(upstream.get("inputs") or [])
+        if deeper is not None:
+            return deeper
+    return None
+
+
+def _stan_version(sampler: dict[str, Any] | None, inputs: list[dict[str, Any]]) -> str | None:
+    if sampler and sampler.get("stan_version"):
+        return str(sampler["stan_version"])
+    for entry in inputs:
+        version = ((entry.get("upstream") or {}).get("versions") or {}).get("stan")
+        if version:
+            return str(version)
+    return None
+
+
+def default_command(output: str | os.PathLike[str]) -> str:
+    """Return the command that regenerates ``output`` alone.
+
+    ``workflow/bootstrap snakemake --cores 1 --force <output>`` when the bootstrap wrapper is in
+    the working directory, else the same without the wrapper.
+    """
+    prefix = "workflow/bootstrap " if Path("workflow/bootstrap").is_file() else ""
+    return f"{prefix}snakemake --cores 1 --force {shlex.quote(display_path(output))}"
+
+
+def build_record(
+    output: str | os.PathLike[str],
+    *,
+    rule: str,
+    inputs: Mapping[str, Any] | Sequence[Any] | None,
+    config: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    command: str | None = None,
+    wildcards: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return the record of ``output`` (which must exist) without writing anything.
+
+    ``output.sha256`` is the hash of the file as it is now. Raises FileNotFoundError naming the
+    output or an input that does not exist, and ProvenanceError when an input's record is
+    unreadable.
+    """
+    out = Path(output)
+    if not out.exists():
+        raise FileNotFoundError(f"{output}: the output to record does not exist")
+    input_entries = _input_entries(inputs)
+    output_entry = _describe_path(out)
+    if out.suffix.lower() == ".png" and out.is_file():
+        output_entry["content_sha256"] = png_content_sha256(out)
+    sampler = sampler_settings([out, *(e["path"] for e in input_entries if "upstream" not in e)])
+    if sampler is None:
+        sampler = _upstream_sampler(input_entries)
+    sections = to_jsonable(dict(config or {}))
+    return {
+        "schema": SCHEMA,
+        "output": output_entry,
+        "rule": rule,
+        "wildcards": to_jsonable(dict(wildcards or {})),
+        "created": utc_now(),
+        "command": command or default_command(out),
+        "inputs": input_entries,
+        "config": {"sections": sections, "sha256": sha256_json(sections)},
+        "params": to_jsonable(dict(params or {})),
+        "sampler": sampler,
+        "versions": {
+            "python": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "platform": platform.platform(),
+            "packages": package_versions(),
+            "stan": _stan_version(sampler, input_entries),
+            "cmdstan": _cmdstan_info(input_entries),
+        },
+        "git": git_state("."),
+    }
+
+
+def write_record(
+    output: str | os.PathLike[str],
+    *,
+    rule: str,
+    inputs: Mapping[str, Any] | Sequence[Any] | None,
+    config: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    command: str | None = None,
+    wildcards: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write the record of ``output`` to ``<output>.prov.json`` atomically; return that path.
+
+    ``inputs`` maps a name to a path or a list of paths (a Snakemake named list works too);
+    ``config`` maps the config sections the output depends on (dotted keys such as
+    ``"models.m3"`` are fine) to their values; ``params`` holds sampler settings, seeds and other
+    parameters; ``command`` overrides the default regenerate command (:func:`default_command`).
+    A PNG output also gets the record embedded as an iTXt chunk called ``provenance`` before
+    its hash is taken. Raises FileNotFoundError naming a missing output or input, and
+    ProvenanceError naming a PNG that is invalid or an input record that cannot be read.
+    """
+    out = Path(output)
+    record = build_record(
+        out,
+        rule=rule,
+        inputs=inputs,
+        config=config,
+        params=params,
+        command=command,
+        wildcards=wildcards,
+    )
+    if out.suffix.lower() == ".png" and out.is_file():
+        embedded = json.loads(json.dumps(record))
+        embedded["output"]["sha256"] = None
+        embedded["output"]["bytes"] = None
+        embedded["output"]["note"] = (
+            "a file cannot hold its own hash: compare content_sha256 with the sha256 of this PNG "
+            "without its 'provenance' chunk; the sidecar .prov.json has the whole file's sha256"
+        )
+        embed_png_text(out, json.dumps(embedded, separators=(",", ":")))
+        record["output"]["sha256"] = sha256_file(out)
+        record["output"]["bytes"] = out.stat().st_size
+    return write_text_atomic(record_path(out), json.dumps(record, indent=2) + "\n")
+
+
+# --------------------------------------------------------------------------------------------
+# Snakemake glue
+
+
+def config_sections(
+    config: Mapping[str, Any], keys: Iterable[str], wildcards: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Return ``{key: value}`` for each dotted ``key`` of ``config`` (``"models.{model}"`` is
+    filled in from ``wildcards`` first).
+
+    Raises ProvenanceError naming the key when it is not in the config.
+    """
+    result: dict[str, Any] = {}
+    fill = {k: str(v) for k, v in (wildcards or {}).items()}
+    for template in keys:
+        try:
+            key = template.format(**fill)
+        except (KeyError, IndexError) as error:
+            raise ProvenanceError(f"config key {template!r}: no wildcard {error}") from error
+        result[key] = lookup_config(config, key)
+    return result
+
+
+def lookup_config(config: Mapping[str, Any], key: str) -> Any:
+    """Return the value at the dotted ``key`` of ``config``; raise ProvenanceError if absent."""
+    value: Any = config
+    for part in key.split("."):
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        elif isinstance(value, Mapping) and part.isdigit() and int(part) in value:
+            value = value[int(part)]
+        else:
+            raise ProvenanceError(f"config key {key!r} not found (no {part!r})")
+    return value
+
+
+def _wildcards_dict(snakemake: Any) -> dict[str, Any]:
+    wildcards = getattr(snakemake, "wildcards", None)
+    return dict(named_items(wildcards)) if wildcards is not None else {}
+
+
+def record_snakemake_outputs(
+    snakemake: Any,
+    *,
+    config_keys: Iterable[str] = (),
+    params: Mapping[str, Any] | None = None,
+    include_directories: bool = True,
+) -> list[Path]:
+    """Write a record for every figure and table among the outputs of a Snakemake job.
+
+    Call it at the end of a ``script:`` with the ``snakemake`` object. Figures and tables are
+    outputs whose suffix is in :data:`RECORDED_SUFFIXES` (never ``.prov.json`` files or the
+    job's logs); with ``include_directories`` a ``directory()`` output (such as CmdStan's CSV
+    folder) is recorded too. ``config_keys`` are dotted config keys, which may name wildcards
+    (``"models.{model}"``); ``params`` are merged over the rule's ``params:``. Returns the
+    record paths written. Raises ProvenanceError naming a config key that is not in the config,
+    and the errors of :func:`write_record`.
+    """
+    wildcards = _wildcards_dict(snakemake)
+    config = config_sections(getattr(snakemake, "config", {}) or {}, config_keys, wildcards)
+    merged = dict(named_items(getattr(snakemake, "params", None)))
+    merged.update(params or {})
+    logs = {display_path(p) for p in (getattr(snakemake, "log", None) or [])}
+    written: list[Path] = []
+    for output in snakemake.output:
+        path = Path(str(output))
+        if display_path(path) in logs or is_record(path):
+            continue
+        if path.is_dir():
+            if not include_directories:
+                continue
+        elif not is_recorded_kind(path):
+            continue
+        written.append(
+            write_record(
+                path,
+                rule=str(snakemake.rule),
+                inputs=snakemake.input,
+                config=config,
+                params=merged,
+                wildcards=wildcards,
+            )
+        )
+    return written
+
+
+# --------------------------------------------------------------------------------------------
+# Markdown for the report
+
+
+def source_leaves(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Return the inputs at the start of a record's chain (those without an upstream record),
+    each once, in the order they are met."""
+    seen: set[str] = set()
+    leaves: list[dict[str, Any]] = []
+
+    def walk(entries: Iterable[Mapping[str, Any]]) -> None:
+        for entry in entries:
+            upstream = entry.get("upstream")
+            if upstream:
+                walk(upstream.get("inputs") or [])
+            elif entry["path"] not in seen:
+                seen.add(entry["path"])
+                leaves.append(dict(entry))
+
+    walk(record.get("inputs") or [])
+    return leaves
+
+
+def render_markdown(
+    record_or_path: Mapping[str, Any] | str | os.PathLike[str], link: str | None = None
+) -> str:
+    """Return a short markdown block for the report, to sit beside a figure or table.
+
+    It names the rule, the inputs with short hashes, the raw sources the chain reaches (data,
+    Stan programs), the commit, the command that regenerates the file, and links to the full
+    record. ``record_or_path`` is a record, a ``.prov.json`` path, or an output path (its record
+    is found); ``link`` is the link target (default: the record's path). Raises
+    FileNotFoundError or ProvenanceError naming the file when no record can be read.
+    """
+    if isinstance(record_or_path, Mapping):
+        record = dict(record_or_path)
+        default_link = record_path(record["output"]["path"]).as_posix()
+    else:
+        p = Path(record_or_path)
+        if is_record(p):
+            record, default_link = load_record(p), p.as_posix()
+        else:
+            found = find_record(p)
+            if found is None:
+                raise FileNotFoundError(f"{p}: no provenance record ({record_path(p)})")
+            record, default_link = found, record_path(p).as_posix()
+    target = link or default_link
+
+    def short(digest: str | None) -> str:
+        return (digest or "?")[:8]
+
+    inputs = record.get("inputs") or []
+    direct = {e["path"] for e in inputs}
+    listed = ", ".join(f"`{e['path']}` ({short(e.get('sha256'))})" for e in inputs) or "none"
+    sources = [e for e in source_leaves(record) if e["path"] not in direct]
+    git = record.get("git") or {}
+    commit = (git.get("commit") or "unknown")[:10]
+    state = {True: ", uncommitted changes", False: ""}.get(git.get("dirty"), ", tree state unknown")
+    lines = [
+        f"**Provenance.** Made by rule `{record.get('rule')}` on {record.get('created')} "
+        f"at commit `{commit}`{state}; sha256 `{short(record['output'].get('sha256'))}`.",
+        f"Inputs: {listed}.",
+    ]
+    if sources:
+        lines.append(
+            "Traces back to: "
+            + ", ".join(f"`{e['path']}` ({short(e.get('sha256'))})" for e in sources)
+            + "."
+        )
+    lines.append(f"Regenerate: `{record.get('command')}`.")
+    lines.append(f"[Full provenance record]({target})")
+    return "  \n".join(lines) + "\n"
