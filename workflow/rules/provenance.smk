@@ -1,0 +1,17 @@
+# Provenance: every figure and table carries a record (<output>.prov.json, and inside PNGs),
+# written by the rule that made it with mlmpipe.provenance.record_snakemake_outputs. This
+# rule checks those records against the files on disk:
+#   snakemake --cores 1 audit
+# It has no declared output, so it runs whenever it is asked for and never triggers a rebuild.
+# It writes results/audit.txt (and logs/audit.log) and fails when an output is stale, altered
+# or unrecorded; the report names each one and why. Same check: python -m mlmpipe audit results
+
+
+rule audit:
+    localrule: True
+    log:
+        "logs/audit.log",
+    run:
+        from mlmpipe.audit import run_for_snakemake
+
+        run_for_snakemake(["results"], config=config, report="results/audit.txt", log=log[0])
