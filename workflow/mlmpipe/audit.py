@@ -27,6 +27,7 @@ import json
 import os
 import re
 import sys
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -256,7 +257,7 @@ class _Auditor:
         stale: list[str] = []
         changed: list[str] = []
         seen: set[str] = set()
-        self._walk(record, chain=[], reasons=stale, changed=changed, seen=seen)
+        self._walk(record, reasons=stale, changed=changed, seen=seen)
         if altered:
             entry.status = "altered"
             entry.changed.append(entry.path)
@@ -292,42 +293,62 @@ class _Auditor:
         self,
         record: Mapping[str, Any],
         *,
-        chain: list[str],
         reasons: list[str],
         changed: list[str],
         seen: set[str],
     ) -> None:
-        """Append a reason for every input and config section of ``record`` (and of its
-        upstream records) that differs from what is on disk now."""
-        via = f" (through {' > '.join(chain)})" if chain else ""
-        self._check_config(record, via, chain, reasons, changed, seen)
-        for item in record.get("inputs") or []:
-            path = str(item.get("path"))
-            if path not in seen:
-                now, files = self.current(self.resolve(path))
-                want = item.get("sha256")
-                if now is None:
-                    seen.add(path)
-                    changed.append(path)
-                    reasons.append(f"input {path} is missing{via}")
-                elif now != want:
-                    seen.add(path)
-                    changed.append(path)
-                    detail = f"{_short(want)} -> {_short(now)}"
-                    if item.get("kind") == "directory":
-                        detail = ", ".join(_file_changes(item.get("files") or [], files, path))
-                    reasons.append(f"input {path} changed ({detail}){via}")
-            upstream = item.get("upstream")
-            if isinstance(upstream, Mapping):
-                self._walk(
-                    upstream, chain=[*chain, path], reasons=reasons, changed=changed, seen=seen
-                )
+        """Append a reason for every input and config section of ``record`` and of its upstream
+        records that differs from what is on disk now.
+
+        The chain is walked breadth first, so a change is named through the shortest route
+        (a direct input before the same file reached through an upstream record), and once.
+        """
+        queue: deque[tuple[Mapping[str, Any], list[str]]] = deque([(record, [])])
+        visited: set[tuple[str, str, str]] = set()
+        while queue:
+            current, chain = queue.popleft()
+            out = current.get("output") or {}
+            key = (str(out.get("path")), str(out.get("sha256")), str(current.get("created")))
+            if chain and key in visited:
+                continue
+            visited.add(key)
+            via = f", via {' > '.join(chain)}" if chain else ""
+            self._check_config(current, via, reasons, changed, seen)
+            for item in current.get("inputs") or []:
+                path = str(item.get("path"))
+                if path not in seen:
+                    self._check_input(item, via, reasons, changed, seen)
+                upstream = item.get("upstream")
+                if isinstance(upstream, Mapping):
+                    queue.append((upstream, [*chain, path]))
+
+    def _check_input(
+        self,
+        item: Mapping[str, Any],
+        via: str,
+        reasons: list[str],
+        changed: list[str],
+        seen: set[str],
+    ) -> None:
+        path = str(item.get("path"))
+        now, files = self.current(self.resolve(path))
+        want = item.get("sha256")
+        if now == want:
+            return
+        seen.add(path)
+        changed.append(path)
+        if now is None:
+            reasons.append(f"input {path} is missing{via}")
+            return
+        detail = f"{_short(want)} -> {_short(now)}"
+        if item.get("kind") == "directory":
+            detail = ", ".join(_file_changes(item.get("files") or [], files, path))
+        reasons.append(f"input {path} changed ({detail}){via}")
 
     def _check_config(
         self,
         record: Mapping[str, Any],
         via: str,
-        chain: list[str],
         reasons: list[str],
         changed: list[str],
         seen: set[str],
