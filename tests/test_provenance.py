@@ -19,7 +19,7 @@ from types import SimpleNamespace
 
 import pytest
 from mlmpipe import cli
-from mlmpipe.audit import audit
+from mlmpipe.audit import audit, load_current_config
 from mlmpipe.fileio import sha256_file
 from mlmpipe.provenance import (
     PACKAGES,
@@ -315,6 +315,20 @@ def test_write_record_names_a_missing_output_or_input(
         write_record("t.csv", rule="r", inputs={"x": ["gone.txt"]})
 
 
+def test_a_symlinked_input_keeps_the_name_the_pipeline_gave_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("shared.csv").write_text("id,con\n6,0.19\n")
+    Path("data/raw").mkdir(parents=True)
+    Path("data/raw/mlm.csv").symlink_to("../../shared.csv")
+    Path("t.csv").write_text("1\n")
+    record = load_record(write_record("t.csv", rule="r", inputs={"data": "data/raw/mlm.csv"}))
+    assert record["inputs"][0]["path"] == "data/raw/mlm.csv"
+    assert record["inputs"][0]["sha256"] == sha256_file("shared.csv")
+    assert audit(["t.csv"]).entries[0].status == "ok"
+
+
 # ------------------------------------------------------------------------------------------
 # PNG metadata
 
@@ -407,6 +421,19 @@ def test_changing_a_prior_in_the_config_is_named(tree: Path) -> None:
     assert entries[FIGURE].status == "stale"
     assert entries[FIGURE].reasons[0].endswith(", via results/m1/summary.csv")
     assert entries["results/toolchain/cmdstan.json"].status == "ok"
+
+
+def test_current_config_gets_the_schema_defaults_as_a_run_does(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text("sampling:\n  seed: 9\n")
+    schema = tmp_path / "workflow" / "schemas" / "config.schema.yaml"
+    schema.parent.mkdir(parents=True)
+    schema.write_text(
+        '$schema: "http://json-schema.org/draft-07/schema#"\n'
+        "type: object\nproperties:\n  sampling:\n    type: object\n    properties:\n"
+        "      seed: {type: integer}\n      chains: {type: integer, default: 4}\n"
+    )
+    assert load_current_config(tmp_path) == {"sampling": {"seed": 9, "chains": 4}}
 
 
 def test_editing_the_figure_itself_is_altered(tree: Path) -> None:

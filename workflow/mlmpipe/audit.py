@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import sys
@@ -38,6 +39,7 @@ from mlmpipe.provenance import (
     RECORD_SUFFIX,
     ProvenanceError,
     canonical_json,
+    display_path,
     is_record,
     is_recorded_kind,
     load_record,
@@ -167,9 +169,12 @@ def load_current_config(
         try:
             from snakemake.utils import validate
 
+            logging.disable(logging.WARNING)  # validate warns about schema versions
             validate(config, os.fspath(schema), set_default=True)
         except Exception:  # noqa: BLE001 - an invalid config is compared as written
             pass
+        finally:
+            logging.disable(logging.NOTSET)
     return config
 
 
@@ -215,10 +220,7 @@ class _Auditor:
 
     def rel(self, path: Path) -> str:
         """Return ``path`` relative to the root when inside it, with forward slashes."""
-        try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            return Path(os.path.relpath(path.resolve(), self.root.resolve())).as_posix()
+        return display_path(path, self.root)
 
     def file_hash(self, path: Path) -> str:
         """Return the sha256 of a file, cached by size and modification time."""
@@ -413,33 +415,34 @@ def _walk_tree(top: Path) -> Iterator[Path]:
             yield Path(dirpath) / name
 
 
-def _targets(path: Path, excluded: set[Path]) -> list[tuple[Path, bool]]:
-    """Return ``(output, explicit)`` for what auditing ``path`` covers.
+def _output_of(record: Path) -> Path:
+    """Return the output a record file describes (its path without ``.prov.json``)."""
+    return Path(os.fspath(record)[: -len(RECORD_SUFFIX)])
 
-    ``explicit`` outputs are audited even if their suffix does not make them a figure or table.
+
+def _targets(path: Path, excluded: set[str]) -> list[Path]:
+    """Return the outputs that auditing ``path`` covers, sorted.
+
+    A record stands for its output; a file stands for itself, whatever its suffix; a folder
+    stands for every output with a record under it (or the folder itself, when recorded) and
+    every file under it that counts as a figure or table (:func:`_is_candidate`) and is not
+    inside a recorded directory output.
     """
     if is_record(path):
-        return [(Path(os.fspath(path)[: -len(RECORD_SUFFIX)]), True)]
+        return [_output_of(path)]
     if not path.is_dir():
-        return [(path, True)]
-    found: dict[Path, bool] = {}
-    if record_path(path).exists():
-        found[path] = True
-    files = [p for p in _walk_tree(path) if p.resolve() not in excluded]
-    recorded_dirs = []
-    for p in files:
-        if is_record(p):
-            output = Path(os.fspath(p)[: -len(RECORD_SUFFIX)])
-            found[output] = True
-            if output.is_dir():
-                recorded_dirs.append(output)
+        return [path]
+    found: set[Path] = {path} if record_path(path).exists() else set()
+    files = [p for p in _walk_tree(path) if os.path.abspath(p) not in excluded]
+    records = [p for p in files if is_record(p)]
+    found.update(_output_of(p) for p in records)
+    recorded_dirs = [out for out in found if out.is_dir()]
     for p in files:
         if p in found or is_record(p) or not _is_candidate(p, path):
             continue
-        if any(d in p.parents for d in recorded_dirs):
-            continue
-        found[p] = False
-    return sorted(found.items(), key=lambda kv: os.fspath(kv[0]))
+        if not any(d in p.parents for d in recorded_dirs):
+            found.add(p)
+    return sorted(found, key=os.fspath)
 
 
 def audit(
@@ -471,16 +474,12 @@ def audit(
     auditor = _Auditor(root_path, config)
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
-    excluded = {(root_path / p).resolve() for p in exclude}
-    targets: dict[str, tuple[Path, bool]] = {}
+    excluded = {os.path.abspath(root_path / p) for p in exclude}
+    targets: dict[str, Path] = {}
     for given in paths:
-        p = Path(given)
-        if not p.exists() and not record_path(p).exists() and not is_record(p):
-            targets.setdefault(auditor.rel(p), (p, True))
-            continue
-        for output, explicit in _targets(p, excluded):
-            targets.setdefault(auditor.rel(output), (output, explicit))
-    entries = [_audit_one(auditor, output) for output, _ in targets.values()]
+        for output in _targets(Path(given), excluded):
+            targets.setdefault(auditor.rel(output), output)
+    entries = [_audit_one(auditor, output) for output in targets.values()]
     entries.sort(key=lambda e: e.path)
     return AuditReport(root=os.fspath(root), entries=entries, notes=notes)
 
@@ -537,7 +536,10 @@ def run(args: argparse.Namespace) -> int:
 
     The status is 0 when every output is ok (or ``--exit-zero``), 1 otherwise.
     """
-    report = audit(args.paths, root=args.root, config_file=args.config_file)
+    exclude = list(DEFAULT_EXCLUDE)
+    if args.output:
+        exclude.append(os.path.relpath(args.output, args.root))
+    report = audit(args.paths, root=args.root, config_file=args.config_file, exclude=exclude)
     text = report.format_text()
     if args.output:
         write_text_atomic(args.output, text)

@@ -119,10 +119,8 @@ def is_recorded_kind(path: str | os.PathLike[str]) -> bool:
 def display_path(path: str | os.PathLike[str], root: str | os.PathLike[str] = ".") -> str:
     """Return ``path`` relative to ``root`` (when inside it), with forward slashes."""
     p = Path(path)
-    base = Path(root).resolve()
-    absolute = p if p.is_absolute() else Path.cwd() / p
-    try:
-        rel = os.path.relpath(absolute.resolve(), base)
+    try:  # abspath, not resolve: a symlinked input keeps the name the pipeline gave it
+        rel = os.path.relpath(os.path.abspath(p), os.path.abspath(root))
     except ValueError:  # another drive on Windows
         return p.as_posix()
     return Path(rel).as_posix()
