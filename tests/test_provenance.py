@@ -92,6 +92,7 @@ rule figure:
     input:
         table="results/{{model}}/summary.csv",
         data="data/raw/mlm.csv",
+        code=["step.py", "Snakefile"],
     output:
         "results/{{model}}/figures/plot.png",
     log:
@@ -227,10 +228,12 @@ def test_record_of_a_figure_is_complete_and_its_hashes_are_right(tree: Path) -> 
     assert record["output"]["content_sha256"] == png_content_sha256(FIGURE)
     for entry in record["inputs"]:
         assert entry["sha256"] == sha256_file(entry["path"]), entry["path"]
-    assert {e["name"]: e["path"] for e in record["inputs"]} == {
-        "table": TABLE,
-        "data": "data/raw/mlm.csv",
-    }
+    assert [(e["name"], e["path"]) for e in record["inputs"]] == [
+        ("table", TABLE),
+        ("data", "data/raw/mlm.csv"),
+        ("code", "step.py"),
+        ("code", "Snakefile"),
+    ]
     assert record["config"]["sections"] == {"figures": {"dpi": 50}}
     assert record["config"]["sha256"] == sha256_json({"figures": {"dpi": 50}})
     created = dt.datetime.fromisoformat(record["created"].replace("Z", "+00:00"))

@@ -405,8 +405,10 @@ def git_state(directory: str = ".") -> dict[str, Any]:
     """
 
     def run(*args: str) -> str:
+        # --no-optional-locks: never take the index lock that a concurrent commit needs
+        command = ["git", "--no-optional-locks", *args]
         return subprocess.run(
-            ["git", *args], cwd=directory, capture_output=True, text=True, check=True, timeout=30
+            command, cwd=directory, capture_output=True, text=True, check=True, timeout=30
         ).stdout
 
     try:
