@@ -1,0 +1,64 @@
+// m2: partial pooling, varying intercepts.
+// brms: con ~ 1 + (1 | id), family gaussian,
+//       prior(normal(0, 1.5), class = Intercept) + prior(exponential(1), class = sd)
+//       + prior(exponential(1), class = sigma).
+// The same posterior as the code brms 2.18 generates for this formula (make_stancode), with
+// the prior's parameters passed as data and the pointwise log-likelihood added for LOO.
+functions {
+}
+data {
+  int<lower=1> N;  // total number of observations
+  vector[N] Y;  // response variable (con)
+  // data for group-level effects of ID 1 (id)
+  int<lower=1> N_1;  // number of grouping levels
+  int<lower=1> M_1;  // number of coefficients per level
+  array[N] int<lower=1> J_1;  // grouping indicator per observation
+  // group-level predictor values
+  vector[N] Z_1_1;  // values multiplying the varying intercept (ones)
+  int prior_only;  // should the likelihood be ignored?
+  real prior_Intercept_mu;  // location of the normal prior on Intercept
+  real<lower=0> prior_Intercept_sigma;  // scale of the normal prior on Intercept
+  real<lower=0> prior_sd_rate;  // rate of the exponential prior on sd_1
+  real<lower=0> prior_sigma_rate;  // rate of the exponential prior on sigma
+}
+transformed data {
+}
+parameters {
+  real Intercept;  // temporary intercept for centered predictors
+  real<lower=0> sigma;  // dispersion parameter (residual standard deviation)
+  vector<lower=0>[M_1] sd_1;  // group-level standard deviations
+  array[M_1] vector[N_1] z_1;  // standardized group-level effects
+}
+transformed parameters {
+  vector[N_1] r_1_1;  // actual group-level effects
+  real lprior = 0;  // prior contributions to the log posterior
+  r_1_1 = (sd_1[1] * (z_1[1]));
+  lprior += normal_lpdf(Intercept | prior_Intercept_mu, prior_Intercept_sigma);
+  // sigma, sd_1 >= 0 and the exponential lives on [0, inf): lccdf(0) is 0, no truncation term
+  lprior += exponential_lpdf(sigma | prior_sigma_rate);
+  lprior += exponential_lpdf(sd_1 | prior_sd_rate);
+}
+model {
+  // likelihood including constants
+  if (!prior_only) {
+    // initialize linear predictor term
+    vector[N] mu = rep_vector(0.0, N);
+    mu += Intercept;
+    for (n in 1:N) {
+      // add more terms to the linear predictor
+      mu[n] += r_1_1[J_1[n]] * Z_1_1[n];
+    }
+    target += normal_lpdf(Y | mu, sigma);
+  }
+  // priors including constants
+  target += lprior;
+  target += std_normal_lpdf(z_1[1]);
+}
+generated quantities {
+  // actual population-level intercept
+  real b_Intercept = Intercept;
+  vector[N] log_lik;  // pointwise log-likelihood, for LOO
+  for (n in 1:N) {
+    log_lik[n] = normal_lpdf(Y[n] | Intercept + r_1_1[J_1[n]] * Z_1_1[n], sigma);
+  }
+}
