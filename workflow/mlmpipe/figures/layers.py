@@ -272,7 +272,10 @@ class stat_slab(_by_x_stat):  # noqa: N801  (plotnine's naming)
                 trim=bool(self.params["trim"]),
             )
         except ValueError:
-            return pd.DataFrame(columns=["x", "y", "density", "xpos"])
+            # Constant or single draws: no density to draw; the interval layers still
+            # mark the value.
+            empty = np.array([], dtype=float)
+            return pd.DataFrame({"x": empty, "y": empty, "density": empty, "xpos": empty})
         return pd.DataFrame({"x": x0, "y": grid, "density": f, "xpos": x0})
 
     def compute_panel(self, data: pd.DataFrame, scales: Any) -> pd.DataFrame:

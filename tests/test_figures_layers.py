@@ -1,0 +1,302 @@
+"""Half-eye, gradient-interval and point-interval layers, the theme and the palette.
+
+The layers summarise draws as ggdist does: densities that integrate to 1 before they are
+scaled, quantile intervals equal to numpy's quantiles for each width, medians as points,
+and slabs whose tallest density spans 0.9 of the spacing between x positions.
+"""
+
+from __future__ import annotations
+
+import colorsys
+from copy import deepcopy
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.colors import to_rgb
+from mlmpipe.figures import PALETTE, THEME, extend_palette, gradientinterval, halfeye
+from mlmpipe.figures.layers import (
+    bandwidth_nrd0,
+    density,
+    interval_linewidths,
+    point_estimate,
+    pointinterval,
+    qi,
+)
+from plotnine import aes, facet_wrap, geom_point, geom_polygon, geom_rect, geom_segment, ggplot
+from plotnine.exceptions import PlotnineError
+
+
+def draws_frame(ids=(48, 137, 146), n=800, seed=11, spreads=(0.02, 0.04, 0.08)) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    pieces = [
+        pd.DataFrame({"id": pid, "value": rng.normal(0.2, s, n)})
+        for pid, s in zip(ids, spreads, strict=True)
+    ]
+    d = pd.concat(pieces, ignore_index=True)
+    d["person"] = pd.Categorical(d["id"].astype(str), categories=[str(i) for i in ids])
+    return d
+
+
+def layer_data(plot, geom_type) -> list[pd.DataFrame]:
+    p = deepcopy(plot)
+    p._build()
+    return [layer.data for layer in p.layers if isinstance(layer.geom, geom_type)]
+
+
+# --------------------------------------------------------------------------------------
+# Densities, intervals, points
+# --------------------------------------------------------------------------------------
+
+
+def test_bandwidth_is_r_bw_nrd0():
+    # R: bw.nrd0(c(1, 2, 3, 4, 5, 10)) = 0.9 * min(sd, IQR / 1.34) * 6^(-1/5)
+    # sd = 3.1885, IQR = 4.75 - 2.25 = 2.5 (type 7 quantiles), so 0.9 * 1.86567 * 0.698827
+    assert bandwidth_nrd0(np.array([1, 2, 3, 4, 5, 10])) == pytest.approx(1.173407, rel=1e-5)
+
+
+def test_bandwidth_falls_back_to_the_sd_when_the_iqr_is_zero():
+    x = np.array([0.0, 0.0, 0.0, 0.0, 1.0])
+    assert bandwidth_nrd0(x) == pytest.approx(0.9 * np.std(x, ddof=1) * 5**-0.2)
+
+
+def test_density_integrates_to_one_before_scaling():
+    x = np.random.default_rng(1).gamma(3.0, 0.02, 4000)
+    grid, f = density(x, trim=False)
+    assert np.trapezoid(f, grid) == pytest.approx(1.0, abs=2e-3)
+    grid, f = density(x, trim=True)
+    assert 0.97 < np.trapezoid(f, grid) <= 1.0
+    assert grid[0] == x.min() and grid[-1] == x.max()
+
+
+def test_density_of_constant_draws_is_refused():
+    with pytest.raises(ValueError, match="at least 2 distinct finite values"):
+        density(np.full(10, 0.2))
+
+
+@pytest.mark.parametrize("width", [0.5, 0.66, 0.8, 0.95, 0.99])
+def test_qi_is_the_central_quantile_interval(width):
+    x = np.random.default_rng(2).normal(size=1001)
+    lo, hi = qi(x, width)
+    assert (lo, hi) == pytest.approx(tuple(np.quantile(x, [(1 - width) / 2, (1 + width) / 2])))
+    assert np.mean((x >= lo) & (x <= hi)) == pytest.approx(width, abs=0.002)
+
+
+def test_qi_rejects_a_width_outside_zero_one():
+    with pytest.raises(ValueError, match=r"width must be in \(0, 1\], got 95"):
+        qi(np.arange(5.0), 95)
+
+
+def test_point_estimate_is_the_median_unless_asked_for_the_mean():
+    x = np.array([0.0, 0.0, 1.0, 10.0])
+    assert point_estimate(x) == 0.5
+    assert point_estimate(x, "mean") == 2.75
+    with pytest.raises(ValueError, match="point must be one of"):
+        point_estimate(x, "mode")
+
+
+def test_narrower_intervals_are_drawn_thicker():
+    sizes = interval_linewidths([0.95, 0.66])
+    assert sizes[0.66] > sizes[0.95]
+
+
+# --------------------------------------------------------------------------------------
+# Half-eye
+# --------------------------------------------------------------------------------------
+
+
+def test_halfeye_intervals_equal_numpy_quantiles_for_each_width():
+    d = draws_frame()
+    plot = ggplot(d, aes("person", "value")) + halfeye(widths=(0.5, 0.8, 0.95))
+    (segments,) = layer_data(plot, geom_segment)
+    assert len(segments) == 3 * 3
+    for position, pid in enumerate((48, 137, 146), start=1):
+        values = d.loc[d["id"] == pid, "value"]
+        mine = segments[segments["x"] == position].set_index(".width")
+        for width in (0.5, 0.8, 0.95):
+            lo, hi = np.quantile(values, [(1 - width) / 2, (1 + width) / 2])
+            assert mine.loc[width, "y"] == pytest.approx(lo)
+            assert mine.loc[width, "yend"] == pytest.approx(hi)
+            assert mine.loc[width, "x"] == mine.loc[width, "xend"] == position
+
+
+def test_halfeye_defaults_to_66_and_95_percent_intervals_and_the_median():
+    d = draws_frame()
+    plot = ggplot(d, aes("person", "value")) + halfeye()
+    (segments,) = layer_data(plot, geom_segment)
+    assert sorted(segments[".width"].unique()) == [0.66, 0.95]
+    (points,) = layer_data(plot, geom_point)
+    medians = d.groupby("id")["value"].median().to_numpy()
+    assert points.sort_values("x")["y"].to_numpy() == pytest.approx(medians)
+
+
+def test_halfeye_slab_density_integrates_to_one_per_person_before_scaling():
+    d = draws_frame()
+    plot = ggplot(d, aes("person", "value")) + halfeye()
+    (slabs,) = layer_data(plot, geom_polygon)
+    for _, g in slabs.groupby("group"):
+        curve = g.drop_duplicates("y").sort_values("y")
+        assert 0.97 < np.trapezoid(curve["density"], curve["y"]) <= 1.0
+
+
+def test_halfeye_tallest_slab_spans_nine_tenths_of_a_discrete_step():
+    d = draws_frame()
+    plot = ggplot(d, aes("person", "value")) + halfeye()
+    (slabs,) = layer_data(plot, geom_polygon)
+    reach = (slabs["x"] - slabs["xpos"]).groupby(slabs["group"]).max()
+    assert reach.max() == pytest.approx(0.9)
+    # the narrowest posterior (id 48) has the tallest density; wider ones are lower
+    assert reach.idxmax() == slabs.loc[slabs["xpos"] == 1, "group"].iloc[0]
+    assert (slabs["x"] >= slabs["xpos"]).all()
+
+
+def test_halfeye_slab_is_closed_on_its_x_position():
+    d = draws_frame()
+    plot = ggplot(d, aes("person", "value")) + halfeye()
+    (slabs,) = layer_data(plot, geom_polygon)
+    for _, g in slabs.groupby("group"):
+        assert g["x"].iloc[0] == g["xpos"].iloc[0] == g["x"].iloc[-1]
+
+
+def test_halfeye_groups_a_continuous_x_by_value_and_scales_to_its_spacing():
+    d = draws_frame()
+    plot = ggplot(d, aes("id", "value")) + halfeye()
+    (slabs,) = layer_data(plot, geom_polygon)
+    assert sorted(slabs["xpos"].unique()) == [48, 137, 146]
+    # smallest distance between ids is 146 - 137 = 9
+    assert (slabs["x"] - slabs["xpos"]).max() == pytest.approx(0.9 * 9)
+
+
+def test_halfeye_normalize_groups_gives_every_slab_the_same_height():
+    d = draws_frame()
+    plot = ggplot(d, aes("person", "value")) + halfeye(normalize="groups")
+    (slabs,) = layer_data(plot, geom_polygon)
+    reach = (slabs["x"] - slabs["xpos"]).groupby(slabs["group"]).max()
+    assert reach.to_numpy() == pytest.approx([0.9, 0.9, 0.9])
+
+
+def test_halfeye_scales_each_facet_panel_on_its_own():
+    d = pd.concat(
+        [
+            draws_frame(spreads=(0.01, 0.02, 0.02)).assign(panel="a"),
+            draws_frame(spreads=(0.05, 0.06, 0.07), seed=3).assign(panel="b"),
+        ],
+        ignore_index=True,
+    )
+    plot = ggplot(d, aes("person", "value")) + halfeye() + facet_wrap("panel")
+    (slabs,) = layer_data(plot, geom_polygon)
+    reach = (slabs["x"] - slabs["xpos"]).groupby(slabs["PANEL"], observed=True).max()
+    assert reach.to_numpy() == pytest.approx([0.9, 0.9])
+
+
+def test_halfeye_with_a_mapped_fill_draws_one_slab_per_fill_and_person():
+    d = draws_frame()
+    both = pd.concat([d.assign(kind="expected"), d.assign(kind="predicted", value=d["value"] * 2)])
+    plot = ggplot(both, aes("person", "value", fill="kind")) + halfeye(alpha=0.3)
+    (slabs,) = layer_data(plot, geom_polygon)
+    assert slabs["group"].nunique() == 6
+    assert slabs["fill"].nunique() == 2
+    (segments,) = layer_data(plot, geom_segment)
+    assert len(segments) == 12
+
+
+def test_halfeye_alpha_applies_to_the_slab_only():
+    d = draws_frame()
+    plot = ggplot(d, aes("person", "value")) + halfeye(alpha=0.4, fill="#1c5253")
+    (slabs,) = layer_data(plot, geom_polygon)
+    (segments,) = layer_data(plot, geom_segment)
+    assert set(slabs["alpha"]) == {0.4} and set(slabs["fill"]) == {"#1c5253"}
+    assert set(segments["alpha"]) == {1.0}
+
+
+def test_halfeye_skips_the_slab_of_constant_draws_but_keeps_its_interval():
+    d = draws_frame()
+    d.loc[d["id"] == 146, "value"] = 0.3
+    plot = ggplot(d, aes("person", "value")) + halfeye()
+    (slabs,) = layer_data(plot, geom_polygon)
+    assert sorted(slabs["xpos"].unique()) == [1, 2]
+    (segments,) = layer_data(plot, geom_segment)
+    constant = segments[segments["x"] == 3]
+    assert (constant["y"] == 0.3).all() and (constant["yend"] == 0.3).all()
+
+
+def test_halfeye_rejects_bad_widths_and_normalize():
+    d = draws_frame()
+    with pytest.raises(PlotnineError, match=r"every interval width must be in \(0, 1\]"):
+        layer_data(ggplot(d, aes("person", "value")) + halfeye(widths=(66, 95)), geom_segment)
+    with pytest.raises(PlotnineError, match="normalize must be one of"):
+        layer_data(ggplot(d, aes("person", "value")) + halfeye(normalize="all"), geom_polygon)
+
+
+# --------------------------------------------------------------------------------------
+# Gradient interval and point interval
+# --------------------------------------------------------------------------------------
+
+
+def test_gradientinterval_shades_a_centred_column_by_density():
+    d = draws_frame()
+    plot = ggplot(d, aes("person", "value")) + gradientinterval()
+    (rects,) = layer_data(plot, geom_rect)
+    assert rects["alpha"].max() == pytest.approx(1.0)
+    assert rects["alpha"].min() >= 0
+    for position, pid in enumerate((48, 137, 146), start=1):
+        mine = rects[rects["xpos"] == position]
+        values = d.loc[d["id"] == pid, "value"]
+        assert mine["xmin"].unique() == pytest.approx([position - 0.45])
+        assert mine["xmax"].unique() == pytest.approx([position + 0.45])
+        assert mine["ymin"].min() == pytest.approx(values.min())
+        assert mine["ymax"].max() == pytest.approx(values.max())
+        # cells tile the range without gaps
+        assert mine["ymin"].iloc[1:].to_numpy() == pytest.approx(mine["ymax"].iloc[:-1].to_numpy())
+    (segments,) = layer_data(plot, geom_segment)
+    assert len(segments) == 6
+
+
+def test_pointinterval_draws_intervals_and_points_without_a_slab():
+    d = draws_frame()
+    plot = ggplot(d, aes("person", "value")) + pointinterval(widths=(0.9,), point="mean")
+    assert layer_data(plot, geom_polygon) == []
+    (segments,) = layer_data(plot, geom_segment)
+    assert segments[".width"].tolist() == [0.9, 0.9, 0.9]
+    (points,) = layer_data(plot, geom_point)
+    means = d.groupby("id")["value"].mean().to_numpy()
+    assert points.sort_values("x")["y"].to_numpy() == pytest.approx(means)
+
+
+# --------------------------------------------------------------------------------------
+# Theme and palette
+# --------------------------------------------------------------------------------------
+
+
+def test_theme_has_no_grid_and_black_axis_lines_on_white():
+    assert THEME.T["panel_grid_major"].is_blank()
+    assert THEME.T["panel_grid_minor"].is_blank()
+    assert THEME.getp(("axis_line", "color")) == "black"
+    assert THEME.getp(("axis_ticks", "color")) == "black"
+    assert THEME.T["panel_background"].properties["facecolor"] == "white"
+
+
+def test_palette_is_the_lecture_palette():
+    assert PALETTE == (
+        "#1c5253",
+        "#e07a5f",
+        "#f2cc8f",
+        "#81b29a",
+        "#3d405b",
+        "#a7a844",
+        "#69306d",
+    )
+
+
+def test_extended_palette_starts_with_the_lecture_colours_and_has_twenty_distinct():
+    colours = extend_palette(PALETTE, 20)
+    assert colours[:7] == list(PALETTE)
+    assert len(set(colours)) == 20
+    for colour in colours[7:]:
+        lightness = colorsys.rgb_to_hls(*to_rgb(colour))[1]
+        assert 0.18 - 1e-6 <= lightness <= 0.72 + 1e-6
+
+
+def test_extended_palette_refuses_an_empty_palette():
+    with pytest.raises(ValueError, match="at least one colour"):
+        extend_palette([], 3)
