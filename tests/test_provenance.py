@@ -522,6 +522,20 @@ def test_python_dash_m_mlmpipe_audit_runs(tree: Path) -> None:
     assert unknown.returncode == 2 and "invalid choice" in unknown.stderr
 
 
+def test_show_says_how_a_file_was_made_even_from_a_lone_png(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["show", TABLE]) == 0
+    assert capsys.readouterr().out == render_markdown(TABLE) + "\n"
+    lone = tree / "elsewhere" / "plot.png"
+    lone.parent.mkdir()
+    shutil.copy(FIGURE, lone)
+    assert cli.main(["show", str(lone), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rule"] == "figure"
+    assert cli.main(["show", "results/m1/fit/m1-20261126063011_1.csv"]) == 1
+    assert "no provenance record" in capsys.readouterr().err
+
+
 def test_regenerate_command_and_snakemake_audit_rule(tree: Path) -> None:
     record = load_record(record_path(FIGURE))
     Image.new("RGB", (8, 6), (255, 0, 0)).save(FIGURE)

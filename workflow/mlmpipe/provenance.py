@@ -27,6 +27,7 @@ forward slashes. The audit of records against the files on disk is in :mod:`mlmp
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import datetime as _dt
 import functools
@@ -40,6 +41,7 @@ import re
 import shlex
 import struct
 import subprocess
+import sys
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -931,3 +933,33 @@ def render_markdown(
     lines.append(f"Regenerate: `{record.get('command')}`.")
     lines.append(f"[Full provenance record]({target})")
     return "  \n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Command line: `python -m mlmpipe show <output>`
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``show`` subcommand's arguments to an argparse ``parser``."""
+    parser.add_argument("output", help="a figure or table (or its .prov.json record)")
+    parser.add_argument("--json", action="store_true", help="print the whole record as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print how an output was made (its record, from the sidecar or from inside a PNG).
+
+    Returns 0, or 1 with a message on stderr naming the file when it has no readable record.
+    """
+    target = Path(args.output)
+    try:
+        if is_record(target):
+            record = load_record(target)
+        else:
+            record = find_record(target)
+            if record is None:
+                raise FileNotFoundError(f"{target}: no provenance record ({record_path(target)})")
+    except (OSError, ProvenanceError) as error:
+        print(f"mlmpipe show: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(record, indent=2) if args.json else render_markdown(record), end="\n")
+    return 0
