@@ -34,6 +34,27 @@ def model_targets():
     )
 
 
+def draws_targets():
+    """The draw tables and their summaries (rules in draws.smk)."""
+    return [
+        "results/tables/m2_spread_draws_head.csv",
+        "results/tables/m2_r_id_head.csv",
+        "results/draws/m1_epred_people.parquet",
+        "results/draws/m2_epred_people.parquet",
+        "results/draws/m2_person_means.parquet",
+        "results/tables/m2_person_means.csv",
+        "results/tables/pooling_means.csv",
+        "results/draws/m2_epred_selected.parquet",
+        "results/draws/m2_predicted_selected.parquet",
+        "results/tables/m2_epred_selected.csv",
+        "results/tables/m2_predicted_selected.csv",
+        "results/draws/m2_epred_new_people.parquet",
+        "results/tables/m2_epred_new_people.csv",
+        "results/tables/m3_epred_trajectories.csv",
+        "results/tables/m4_epred_trajectories.csv",
+    ]
+
+
 def all_targets():
     """What `snakemake --cores 4` builds."""
     return data_targets() + model_targets()
