@@ -3,15 +3,27 @@
 #   snakemake --cores 4 audit      check every figure's and table's provenance
 # See README.md. Rules live in workflow/rules/, one file per stage; logic in workflow/mlmpipe.
 
-from snakemake.utils import min_version, validate
+import sys
+from pathlib import Path
+
+from snakemake.utils import min_version
 
 min_version("9.0")
+
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
+
+from mlmpipe.config import ConfigError, validate_config  # noqa: E402
 
 
 configfile: "config/config.yaml"
 
 
-validate(config, schema="workflow/schemas/config.schema.yaml")
+# Every run checks the config (with --config overrides) and fills in the schema's defaults
+# before any rule is defined; an invalid config stops here, naming each bad key.
+try:
+    validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+except ConfigError as error:
+    raise WorkflowError(str(error)) from None
 
 
 include: "workflow/rules/common.smk"

@@ -1,0 +1,167 @@
+"""Check the pipeline's configuration against its JSON schema, with messages that name the key.
+
+The Snakefile calls :func:`validate_config` before any rule is defined, so an invalid
+``config/config.yaml`` (or ``--config`` override) stops the run before any job starts.
+Snakemake's own ``snakemake.utils.validate`` reports only the first problem, followed by a
+dump of the whole schema and config; this module reports every problem, one line each::
+
+    config: models.m2.iter: 'abc' is not of type 'integer' (Iterations per chain, ...)
+
+Like Snakemake's validator it fills in the schema's ``default`` values for keys the config
+leaves out, so code downstream can rely on them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import ValidationError
+
+SCHEMA_PATH = Path("workflow/schemas/config.schema.yaml")
+"""Where the schema lives, relative to the repository root."""
+
+
+class ConfigError(ValueError):
+    """Raised when the configuration does not match its schema; the message lists every
+    problem on its own line, each starting with the dotted key."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        lines = "\n".join(f"  config: {p}" for p in problems)
+        super().__init__(f"invalid configuration ({count}):\n{lines}")
+
+
+def load_schema(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Return the schema at ``path`` (YAML or JSON) as a dict.
+
+    Raises FileNotFoundError when it does not exist and ValueError when it is not a mapping.
+    """
+    text = Path(path).read_text(encoding="utf-8")
+    schema = yaml.safe_load(text)
+    if not isinstance(schema, dict):
+        raise ValueError(f"{path}: a schema must be a mapping, not {type(schema).__name__}")
+    return schema
+
+
+def _with_defaults(validator_class: type) -> type:
+    """Return ``validator_class`` extended to fill in ``default`` values while validating
+    (as Snakemake's validator does: the default is set before the property is checked)."""
+    check_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator: Any, properties: Mapping[str, Any], instance: Any, schema: Any):
+        if validator.is_type(instance, "object"):
+            for name, subschema in properties.items():
+                if isinstance(subschema, Mapping) and "default" in subschema:
+                    instance.setdefault(name, _copy(subschema["default"]))
+        yield from check_properties(validator, properties, instance, schema)
+
+    return validators.extend(validator_class, {"properties": set_defaults})
+
+
+def _copy(value: Any) -> Any:
+    """Return a deep copy of a JSON-like default, so configs never share a default list."""
+    if isinstance(value, Mapping):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def dotted(path: Any) -> str:
+    """Return a JSON path (``deque(['models', 'm2', 'iter'])``) as ``models.m2.iter``
+    (list positions as ``[0]``); the empty path is ``<top level>``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "<top level>"
+
+
+def _join(parent: str, key: Any) -> str:
+    return str(key) if parent == "<top level>" else f"{parent}.{key}"
+
+
+def _describe(error: ValidationError) -> str:
+    """Return one line for ``error``: the dotted key, what is wrong and what was expected."""
+    where = dotted(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        sub = schema.get("properties", {}).get(missing, {})
+        about = f" ({_first_sentence(sub['description'])})" if "description" in sub else ""
+        return f"{_join(where, missing)}: required key is missing{about}"
+    if error.validator == "additionalProperties" and schema.get("additionalProperties") is False:
+        allowed = ", ".join(schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(schema.get("properties", {})))
+        return "; ".join(
+            f"{_join(where, key)}: unknown key (expected one of: {allowed})" for key in extra
+        )
+    if "propertyNames" in error.relative_schema_path:
+        names = schema.get("enum")
+        if error.validator == "enum" and names:
+            expected = ", ".join(str(n) for n in names)
+            return f"{_join(where, error.instance)}: unknown key (expected one of: {expected})"
+        return f"{_join(where, error.instance)}: not a valid key: {error.message}"
+    about = schema.get("description")
+    return f"{where}: {error.message}" + (f" ({_first_sentence(about)})" if about else "")
+
+
+def _first_sentence(text: str) -> str:
+    """Return the first sentence of ``text`` on one line, without its final period."""
+    text = " ".join(str(text).split())
+    end = text.find(". ")
+    return (text if end < 0 else text[:end]).rstrip(".")
+
+
+def _schema_errors(config: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
+    validator = _with_defaults(Draft202012Validator)(dict(schema))
+    yield from validator.iter_errors(config)
+
+
+def consistency_problems(config: Mapping[str, Any]) -> list[str]:
+    """Return what the schema cannot express: ``warmup`` below ``iter`` for every model, and
+    LOO comparisons that name defined models. Each problem names the dotted key."""
+    problems: list[str] = []
+    models = config.get("models") or {}
+    for name, model in models.items():
+        if not isinstance(model, Mapping):
+            continue
+        iters, warmup = model.get("iter"), model.get("warmup")
+        if isinstance(iters, int) and isinstance(warmup, int) and warmup >= iters:
+            problems.append(
+                f"models.{name}.warmup: {warmup} must be less than models.{name}.iter ({iters})"
+            )
+    for comparison, names in (config.get("loo_compare") or {}).items():
+        for position, model in enumerate(names if isinstance(names, list) else []):
+            if model not in models:
+                known = ", ".join(models)
+                problems.append(
+                    f"loo_compare.{comparison}[{position}]: {model!r} is not a model "
+                    f"(models: {known})"
+                )
+    return problems
+
+
+def validate_config(
+    config: MutableMapping[str, Any], schema_path: str | os.PathLike[str] = SCHEMA_PATH
+) -> MutableMapping[str, Any]:
+    """Check ``config`` against the schema at ``schema_path`` and fill in its defaults.
+
+    Returns ``config`` itself, with the schema's defaults set for missing keys. Raises
+    ConfigError listing every problem (one line each, naming the dotted key, what was wrong
+    and what was expected) when the config does not match the schema or is inconsistent
+    (a model's ``warmup`` not below its ``iter``, a LOO comparison naming an unknown model).
+    """
+    schema = load_schema(schema_path)
+    errors = sorted(_schema_errors(config, schema), key=lambda e: [str(p) for p in e.path])
+    problems = [_describe(error) for error in errors]
+    if not problems:
+        problems = consistency_problems(config)
+    if problems:
+        raise ConfigError(list(dict.fromkeys(problems)))
+    return config
