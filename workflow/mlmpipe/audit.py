@@ -166,16 +166,30 @@ def load_current_config(
         raise ProvenanceError(f"{path}: the config is not a mapping")
     schema = Path(root) / SCHEMA_FILE
     if schema.is_file():
-        try:
-            from snakemake.utils import validate
-
-            logging.disable(logging.WARNING)  # validate warns about schema versions
-            validate(config, os.fspath(schema), set_default=True)
-        except Exception:  # noqa: BLE001 - an invalid config is compared as written
-            pass
-        finally:
-            logging.disable(logging.NOTSET)
+        _fill_defaults(config, schema)
     return config
+
+
+def _fill_defaults(config: dict[str, Any], schema: Path) -> None:
+    """Fill in the schema's defaults as the Snakefile does: with ``mlmpipe.config`` when it is
+    there, else with Snakemake's validator. An invalid config is left as written (the audit
+    compares it as it is; the run itself would refuse it)."""
+    try:
+        from mlmpipe.config import validate_config
+    except ImportError:
+        validate_config = None
+    try:
+        if validate_config is not None:
+            validate_config(config, schema)
+            return
+        from snakemake.utils import validate
+
+        logging.disable(logging.WARNING)  # Snakemake warns about schema versions
+        validate(config, os.fspath(schema), set_default=True)
+    except Exception:  # noqa: BLE001 - see the docstring
+        pass
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 def _short(digest: str | None) -> str:
