@@ -367,6 +367,25 @@ def test_gaussian_new_level_of_varying_intercepts_has_sd_id_intercept():
     assert table[".epred"].mean() == pytest.approx(0.25, abs=0.002)
 
 
+def test_old_levels_new_level_takes_every_draw_of_one_existing_level():
+    fit = m5_fit(n_draws=50)
+    r = fit.idata.posterior["r_id"].values.reshape(100, 3, 2)
+    table = epred_draws(
+        fit,
+        pd.DataFrame({"id": [230], "week": [0.0]}),
+        allow_new_levels=True,
+        sample_new_levels="old_levels",
+        seed=3,
+    )
+    intercept = table[".epred"].to_numpy() - 0.2
+    assert any(np.allclose(intercept, r[:, level, 0]) for level in range(3))
+
+
+def test_sample_new_levels_must_be_one_of_brms_options():
+    with pytest.raises(ValueError, match="uncertainty, gaussian, old_levels, not 'random'"):
+        epred_draws(m2_fit(), pd.DataFrame({"id": [6]}), sample_new_levels="random")
+
+
 # --------------------------------------------------------------------------- predicted_draws
 
 
@@ -391,12 +410,24 @@ def test_predictions_scatter_around_epred_with_each_draws_sigma():
 
 
 def test_predicted_draws_reuse_epreds_new_level_effects_for_the_same_seed():
-    fit = m2_fit()
+    # people 10 apart, sigma 0.05: a different choice of person would show as a jump of 10
+    shape = (2, 200)
+    fit = make_fit(
+        make_spec("m2"),
+        {
+            "b_Intercept": np.zeros(shape),
+            "sigma": np.full(shape, 0.05),
+            "sd_id__Intercept": np.full(shape, 10.0),
+        },
+        r_id=np.broadcast_to(np.array([0.0, 10.0, 20.0])[None, None, :, None], (*shape, 3, 1)),
+    )
     newdata = pd.DataFrame({"id": [231]})
     epred = epred_draws(fit, newdata, allow_new_levels=True, seed=4)
     predicted = predicted_draws(fit, newdata, allow_new_levels=True, seed=4)
+    assert set(np.round(epred[".epred"], 6)) == {0.0, 10.0, 20.0}
     noise = predicted[".prediction"] - epred[".epred"]
-    assert noise.abs().max() < 0.5  # sigma is 0.05..0.07: effects match, only noise differs
+    assert noise.abs().max() < 0.5
+    assert noise.std() == pytest.approx(0.05, rel=0.15)
 
 
 def test_ndraws_keeps_the_original_draw_numbers():

@@ -323,6 +323,13 @@ def _newdata_frame(fit: Fit, newdata: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _check_new_level_method(method: str) -> None:
+    if method not in NEW_LEVEL_METHODS:
+        raise ValueError(
+            f"sample_new_levels must be one of {', '.join(NEW_LEVEL_METHODS)}, not {method!r}"
+        )
+
+
 def _select_draws(n_total: int, ndraws: int | None, rng: np.random.Generator) -> np.ndarray:
     """Return the positions of the draws to use (all, or a random subset kept in order)."""
     if ndraws is None:
@@ -353,6 +360,7 @@ def _new_level_effects(
     rows = np.arange(n_draws)
     varying = fit.spec.varying
     assert varying is not None
+    chol = _cov_cholesky(fit, varying.group, varying.terms, draws) if method == "gaussian" else None
     for j in range(n_new):
         if method == "uncertainty":
             chosen = rng.integers(0, n_levels, size=n_draws)
@@ -360,7 +368,6 @@ def _new_level_effects(
         elif method == "old_levels":
             out[:, j, :] = r[:, int(rng.integers(0, n_levels)), :]
         else:  # gaussian
-            chol = _cov_cholesky(fit, varying.group, varying.terms, draws)
             z = rng.standard_normal((n_draws, n_terms))
             out[:, j, :] = np.einsum("sij,sj->si", chol, z)
     return out
@@ -393,6 +400,12 @@ def _varying_draws(fit: Fit, draws: np.ndarray) -> np.ndarray:
         )
     term_dim = str(var.dims[3])
     terms = [str(t) for t in _coord_values(var, term_dim)]
+    absent = [t for t in varying.terms if t not in terms]
+    if absent:
+        raise DrawsError(
+            f"model {fit.name}: '{name}' has no term {', '.join(absent)} "
+            f"(its terms: {', '.join(terms)})"
+        )
     if list(varying.terms) != terms:
         order = [terms.index(t) for t in varying.terms]
         var = var.isel({term_dim: order})
@@ -442,11 +455,6 @@ def _linear_predictor(
         known = position > 0
         effects[known] = np.swapaxes(r[:, position[known] - 1, :], 0, 1)
         if new_labels:
-            if sample_new_levels not in NEW_LEVEL_METHODS:
-                raise ValueError(
-                    f"sample_new_levels must be one of {', '.join(NEW_LEVEL_METHODS)}, "
-                    f"not {sample_new_levels!r}"
-                )
             new = _new_level_effects(fit, r, len(new_labels), sample_new_levels, rng, draws)
             labels = frame[group].map(level_label).to_numpy()
             for j, label in enumerate(new_labels):
@@ -501,6 +509,7 @@ def epred_draws(
             level the model was not fitted with (named) and ``allow_new_levels`` is false.
         ValueError: ``sample_new_levels`` or ``ndraws`` is not valid.
     """
+    _check_new_level_method(sample_new_levels)
     rng = np.random.default_rng(seed)
     frame = _newdata_frame(fit, newdata)
     draws = _select_draws(len(draw_index(fit)), ndraws, rng)
@@ -536,6 +545,7 @@ def predicted_draws(
     Raises:
         As :func:`epred_draws`.
     """
+    _check_new_level_method(sample_new_levels)
     rng = np.random.default_rng(seed)
     frame = _newdata_frame(fit, newdata)
     draws = _select_draws(len(draw_index(fit)), ndraws, rng)
