@@ -57,4 +57,4 @@ def draws_targets():
 
 def all_targets():
     """What `snakemake --cores 4` builds."""
-    return data_targets() + model_targets()
+    return data_targets() + model_targets() + draws_targets()
