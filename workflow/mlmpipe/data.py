@@ -276,7 +276,7 @@ def download(
     raise DownloadError(
         f"could not download {url} ({attempts} attempt{'s' if attempts != 1 else ''}; "
         f"last error: {_describe_network_error(last)}). "  # type: ignore[arg-type]
-        + LOCAL_COPY_HINT.format(example="../shared/data/mlm.csv")
+        + LOCAL_COPY_HINT.format(example="path/to/mlm.csv")
     ) from last
 
 
@@ -736,8 +736,10 @@ def write_precis(
     missing values as ``NA``) and as the lecture's printout. Returns the table."""
     table = precis(frame)
     with atomic_path(csv_path) as tmp:
-        table.reset_index().to_csv(tmp, index=False, na_rep="NA", float_format="%.10g")
-    write_text_atomic(text_path, format_precis(table))
+        table.reset_index().to_csv(tmp, index=False, na_rep="NA")
+    text = format_precis(table)
+    write_text_atomic(text_path, text)
+    log.info("precis of %d rows:\n%s", len(frame), text)
     return table
 
 
