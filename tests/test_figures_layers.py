@@ -18,6 +18,7 @@ from mlmpipe.figures import PALETTE, THEME, extend_palette, gradientinterval, ha
 from mlmpipe.figures.layers import (
     bandwidth_nrd0,
     density,
+    gaussian_kde_1d,
     interval_linewidths,
     point_estimate,
     pointinterval,
@@ -67,6 +68,16 @@ def test_density_integrates_to_one_before_scaling():
     grid, f = density(x, trim=True)
     assert 0.97 < np.trapezoid(f, grid) <= 1.0
     assert grid[0] == x.min() and grid[-1] == x.max()
+
+
+def test_density_is_the_same_as_scipys_gaussian_kde_with_that_bandwidth():
+    from scipy.stats import gaussian_kde
+
+    x = np.random.default_rng(4).normal(0.2, 0.05, 3000)
+    bw = bandwidth_nrd0(x)
+    grid = np.linspace(0.0, 0.4, 300)
+    expected = gaussian_kde(x, bw_method=bw / np.std(x, ddof=1))(grid)
+    assert gaussian_kde_1d(x, grid, bw) == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 
 def test_density_of_constant_draws_is_refused():

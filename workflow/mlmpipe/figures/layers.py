@@ -17,11 +17,13 @@ as plotnine groups data):
 :func:`halfeye`, :func:`gradientinterval` and :func:`pointinterval` combine them as ggdist's
 shortcuts do, and return lists of layers to add to a plot.
 
-Densities are Gaussian kernel density estimates (``scipy.stats.gaussian_kde``) with R's
-``bw.nrd0`` bandwidth (Silverman's rule of thumb: ``0.9 * min(sd, IQR / 1.34) * n^-1/5``),
-the default of R's ``density()`` and of ggdist before version 3.3, evaluated on a grid over
-the range of the draws (``trim=True``, ggdist's default) or over that range extended by three
-bandwidths (``trim=False``, R's ``cut = 3``).
+Densities are Gaussian kernel density estimates (exact sums over the draws: the numbers
+``scipy.stats.gaussian_kde`` gives for the same bandwidth) with R's ``bw.nrd0`` bandwidth
+(Silverman's rule of thumb, ``0.9 * min(sd, IQR / 1.34) * n^-1/5``), the default of R's
+``density()`` and of ggdist before version 3.3 (which now defaults to a bounded density
+with the Sheather-Jones bandwidth), evaluated on a grid over the range of the draws
+(``trim=True``, ggdist's default) or over that range extended by three bandwidths
+(``trim=False``, R's ``cut = 3``).
 
 The slab's thickness is scaled so that the tallest density of a panel spans ``scale`` (0.9)
 of the spacing between x positions: 1 for a discrete x, the smallest distance between two
@@ -41,11 +43,11 @@ from plotnine.exceptions import PlotnineError
 from plotnine.mapping import aes
 from plotnine.scales.scale_discrete import scale_discrete
 from plotnine.stats.stat import stat
-from scipy.stats import gaussian_kde
 
 __all__ = [
     "bandwidth_nrd0",
     "density",
+    "gaussian_kde_1d",
     "gradientinterval",
     "halfeye",
     "interval_linewidths",
@@ -120,9 +122,23 @@ def density(
     if not trim:
         lo, hi = lo - 3 * bw, hi + 3 * bw
     grid = np.linspace(lo, hi, n)
-    # gaussian_kde's kernel standard deviation is bw_method * std(x, ddof=1).
-    kde = gaussian_kde(x, bw_method=bw / float(np.std(x, ddof=1)))
-    return grid, kde(grid)
+    return grid, gaussian_kde_1d(x, grid, bw)
+
+
+def gaussian_kde_1d(values: np.ndarray, grid: np.ndarray, bw: float) -> np.ndarray:
+    """Return the Gaussian kernel density of ``values`` with bandwidth ``bw`` at ``grid``.
+
+    The exact sum over every value (no binning), the same numbers as
+    ``scipy.stats.gaussian_kde(values, bw_method=bw / values.std(ddof=1))(grid)``, in blocks
+    of grid points so memory stays small for many draws.
+    """
+    x = np.asarray(values, dtype=float)
+    out = np.empty(grid.size)
+    block = max(1, 2_000_000 // max(x.size, 1))
+    for start in range(0, grid.size, block):
+        z = (grid[start : start + block, None] - x[None, :]) / bw
+        out[start : start + block] = np.exp(-0.5 * z * z).sum(axis=1)
+    return out / (x.size * bw * np.sqrt(2 * np.pi))
 
 
 def qi(values: np.ndarray, width: float) -> tuple[float, float]:
@@ -159,16 +175,22 @@ def point_estimate(values: np.ndarray, point: str = "median") -> float:
     return float(np.median(x) if point == "median" else np.mean(x))
 
 
-def interval_linewidths(widths: Sequence[float]) -> dict[float, float]:
-    """Return the line width of each interval: the narrowest thickest, as in ggdist.
+DEFAULT_SIZE_RANGE: tuple[float, float] = (1.8, 0.7)
+"""Line sizes of the narrowest and the widest interval, in plotnine's ``size`` units."""
 
-    Widths are spread linearly from 1.8 (narrowest interval) to 0.7 (widest), in plotnine's
-    ``size`` units for lines.
+
+def interval_linewidths(
+    widths: Sequence[float], size_range: tuple[float, float] = DEFAULT_SIZE_RANGE
+) -> dict[float, float]:
+    """Return the line size of each interval: the narrowest thickest, as in ggdist.
+
+    Sizes are spread linearly from ``size_range[0]`` (narrowest interval) to
+    ``size_range[1]`` (widest); a single interval gets their mean.
     """
     ordered = sorted(set(widths))
     if len(ordered) == 1:
-        return {ordered[0]: 1.0}
-    sizes = np.linspace(1.8, 0.7, len(ordered))
+        return {ordered[0]: float(np.mean(size_range))}
+    sizes = np.linspace(size_range[0], size_range[1], len(ordered))
     return dict(zip(ordered, sizes.tolist(), strict=True))
 
 
@@ -296,40 +318,47 @@ class stat_slab(_by_x_stat):  # noqa: N801  (plotnine's naming)
 
 
 def _slab_polygons(out: pd.DataFrame, width: float) -> pd.DataFrame:
-    """Close each group's density curve into a polygon drawn to the right of its x."""
-    pieces = []
-    for _, g in out.groupby("group", sort=False):
-        g = g.sort_values("y")
-        base_lo = g.iloc[[0]].assign(thickness=0.0)
-        base_hi = g.iloc[[-1]].assign(thickness=0.0)
-        piece = pd.concat([base_lo, g, base_hi], ignore_index=True)
-        piece["x"] = piece["xpos"] + piece["thickness"] * width
-        pieces.append(piece)
-    return pd.concat(pieces, ignore_index=True)
+    """Close each group's density curve into a polygon drawn to the right of its x.
+
+    Each curve (sorted by y within its group) gets a first and a last vertex on the
+    baseline x = xpos, so the slab's flat side lies on its x position.
+    """
+    out = out.sort_values(["group", "y"], kind="stable").reset_index(drop=True)
+    grouped = out.groupby("group", sort=False)
+    first = grouped.head(1).assign(thickness=0.0, _order=-1)
+    last = grouped.tail(1).assign(thickness=0.0, _order=1 << 30)
+    body = out.assign(_order=grouped.cumcount())
+    poly = pd.concat([first, body, last], ignore_index=True)
+    poly = poly.sort_values(["group", "_order"], kind="stable").drop(columns="_order")
+    poly["x"] = poly["xpos"] + poly["thickness"] * width
+    return poly.reset_index(drop=True)
 
 
 def _gradient_rects(out: pd.DataFrame, width: float) -> pd.DataFrame:
-    """One rectangle per grid cell, centred on x, whose opacity is the scaled density."""
-    pieces = []
-    for _, g in out.groupby("group", sort=False):
-        g = g.sort_values("y").reset_index(drop=True)
-        y = g["y"].to_numpy()
-        edges = np.concatenate([[y[0]], (y[1:] + y[:-1]) / 2, [y[-1]]])
-        g = g.assign(
-            xmin=g["xpos"] - width / 2,
-            xmax=g["xpos"] + width / 2,
-            ymin=edges[:-1],
-            ymax=edges[1:],
-            alpha=g["thickness"].clip(0, 1),
-        )
-        pieces.append(g)
-    return pd.concat(pieces, ignore_index=True)
+    """One rectangle per grid cell, centred on x, whose opacity is the scaled density.
+
+    Cells meet halfway between grid points and the outer cells end at the range of the
+    draws, so each column covers exactly the range of its draws without gaps.
+    """
+    out = out.sort_values(["group", "y"], kind="stable").reset_index(drop=True)
+    y = out["y"]
+    grouped = y.groupby(out["group"], sort=False)
+    below = (y + grouped.shift(1)) / 2
+    above = (y + grouped.shift(-1)) / 2
+    return out.assign(
+        xmin=out["xpos"] - width / 2,
+        xmax=out["xpos"] + width / 2,
+        ymin=below.fillna(y),
+        ymax=above.fillna(y),
+        alpha=out["thickness"].clip(0, 1),
+    )
 
 
 class stat_interval(_by_x_stat):  # noqa: N801
     """Quantile intervals of ``y`` at each x position, one segment per width.
 
-    Parameters: ``widths`` (default ``(0.66, 0.95)``).
+    Parameters: ``widths`` (default ``(0.66, 0.95)``); ``size_range``, the line sizes of the
+    narrowest and widest intervals (default ``(1.8, 0.7)``).
     Computed columns: ``.lower``, ``.upper``, ``.width``, ``size`` (the line width: thicker for
     narrower intervals), and the segment's ``x``, ``xend``, ``y``, ``yend``.
     """
@@ -340,6 +369,7 @@ class stat_interval(_by_x_stat):  # noqa: N801
         "position": "identity",
         "na_rm": False,
         "widths": DEFAULT_WIDTHS,
+        "size_range": DEFAULT_SIZE_RANGE,
     }
     CREATES = {".lower", ".upper", ".width", "size"}
 
@@ -349,7 +379,7 @@ class stat_interval(_by_x_stat):  # noqa: N801
     def compute_group(self, data: pd.DataFrame, scales: Any) -> pd.DataFrame:
         x0 = _single_x(data, "stat_interval")
         widths = self.params["widths"]
-        sizes = interval_linewidths(widths)
+        sizes = interval_linewidths(widths, tuple(self.params["size_range"]))
         rows = []
         # Widest first, so that narrower (thicker) intervals are drawn on top.
         for w in sorted(widths, reverse=True):
@@ -406,13 +436,15 @@ def pointinterval(
     widths: Sequence[float] = DEFAULT_WIDTHS,
     point: str = "median",
     color: str = "black",
-    point_size: float = 2.0,
+    point_size: float = 2.6,
+    size_range: tuple[float, float] = DEFAULT_SIZE_RANGE,
     alpha: float = 1.0,
 ) -> list:
     """Return the layers of a point interval: one segment per width and the point summary.
 
     ``mapping`` needs ``x`` (usually discrete) and ``y`` (the draws); it is combined with the
-    plot's mapping as any layer's. The layers never add a legend entry.
+    plot's mapping as any layer's. ``size_range`` gives the line sizes of the narrowest and
+    the widest interval. The layers never add a legend entry.
     """
     return [
         geom_segment(
@@ -420,6 +452,7 @@ def pointinterval(
             data,
             stat=stat_interval,
             widths=tuple(widths),
+            size_range=tuple(size_range),
             color=color,
             alpha=alpha,
             show_legend=False,
@@ -452,7 +485,8 @@ def halfeye(
     adjust: float = 1.0,
     trim: bool = True,
     interval_color: str = "black",
-    point_size: float = 2.0,
+    point_size: float = 2.6,
+    size_range: tuple[float, float] = DEFAULT_SIZE_RANGE,
 ) -> list:
     """Return the layers of a half-eye: density slab, intervals and point summary.
 
@@ -485,6 +519,7 @@ def halfeye(
             point=point,
             color=interval_color,
             point_size=point_size,
+            size_range=size_range,
         ),
     ]
 
@@ -501,14 +536,18 @@ def gradientinterval(
     n: int = 128,
     adjust: float = 1.0,
     interval_color: str = "black",
-    point_size: float = 1.2,
+    point_size: float = 1.0,
+    size_range: tuple[float, float] = (1.0, 0.4),
+    raster: bool = True,
 ) -> list:
     """Return the layers of a gradient interval: a density-shaded column, intervals, point.
 
     As ggdist's ``stat_gradientinterval``: at each x position a column ``scale`` wide whose
     opacity is the density of ``y`` (over the panel's peak with ``normalize="panels"``),
-    with the point interval on top. The opacity is the layer's ``alpha`` column, so do not
-    map ``alpha`` in the same plot.
+    with the point interval on top; ``size_range`` is thinner than a half-eye's, as gradient
+    columns are usually many and narrow. The opacity is the layer's ``alpha`` column, so do
+    not map ``alpha`` in the same plot. With ``raster=True`` the shaded cells are drawn as an
+    image in vector outputs (SVG, PDF), which keeps those files small.
     """
     return [
         geom_rect(
@@ -523,6 +562,7 @@ def gradientinterval(
             fill=fill,
             color=None,
             show_legend=False,
+            raster=raster,
         ),
         *pointinterval(
             mapping,
@@ -531,5 +571,6 @@ def gradientinterval(
             point=point,
             color=interval_color,
             point_size=point_size,
+            size_range=size_range,
         ),
     ]

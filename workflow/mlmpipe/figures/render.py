@@ -26,7 +26,15 @@ from .theme import PALETTE
 
 matplotlib.use("Agg")
 
-__all__ = ["FIGURES", "FigureSpec", "build_figure", "read_table", "render_figure", "save_figure"]
+__all__ = [
+    "FIGURES",
+    "FigureSpec",
+    "build_figure",
+    "read_table",
+    "render_figure",
+    "save_figure",
+    "save_figures",
+]
 
 log = logging.getLogger(__name__)
 
@@ -173,31 +181,53 @@ def save_figure(
 ) -> Path:
     """Write ``plot`` to ``path`` (format from its suffix), atomically; return the path.
 
-    The image is drawn into a temporary file beside ``path`` and renamed onto it, so a
-    failed draw never leaves a partial figure. SVG output carries no date and fixed
-    element ids, so redrawing the same plot gives the same bytes.
+    See :func:`save_figures`.
+    """
+    return save_figures(plot, [path], width=width, height=height, dpi=dpi)[0]
+
+
+def save_figures(
+    plot: Plot,
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    width: float,
+    height: float,
+    dpi: int,
+) -> list[Path]:
+    """Draw ``plot`` once and write it to each of ``paths`` (format from each suffix).
+
+    ``width`` and ``height`` are in inches; ``dpi`` sets the resolution of PNGs and of any
+    rasterised layer in SVG or PDF. Each file is drawn into a temporary file beside it and
+    renamed onto it, so a failed write never leaves a partial figure. SVG output carries no
+    date and fixed element ids, so redrawing the same plot gives the same bytes.
+
+    Returns:
+        The paths written, in order.
 
     Raises:
-        ValueError: for a suffix other than .png, .svg or .pdf.
+        ValueError: for a suffix other than .png, .svg or .pdf (before anything is drawn).
     """
-    target = Path(path)
-    fmt = target.suffix.lstrip(".").lower()
-    if fmt not in SAVE_FORMATS:
-        raise ValueError(f"{target}: cannot save a figure as {fmt!r}; use one of {SAVE_FORMATS}")
-    metadata = {"Date": None} if fmt == "svg" else {}
-    sized = theme(figure_size=(width, height), dpi=dpi)
-    with atomic_path(target) as tmp, matplotlib.rc_context({"svg.hashsalt": "mlmpipe"}):
-        if isinstance(plot, Compose):
-            figure = (plot & sized).draw()
-        else:
-            figure = (plot + sized).draw()
-        try:
-            figure.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)
-        finally:
-            import matplotlib.pyplot as plt
+    targets = [Path(p) for p in paths]
+    for target in targets:
+        fmt = target.suffix.lstrip(".").lower()
+        if fmt not in SAVE_FORMATS:
+            raise ValueError(
+                f"{target}: cannot save a figure as {fmt!r}; use one of {SAVE_FORMATS}"
+            )
+    import matplotlib.pyplot as plt
 
+    sized = theme(figure_size=(width, height), dpi=dpi)
+    with matplotlib.rc_context({"svg.hashsalt": "mlmpipe"}):
+        figure = (plot & sized).draw() if isinstance(plot, Compose) else (plot + sized).draw()
+        try:
+            for target in targets:
+                fmt = target.suffix.lstrip(".").lower()
+                metadata = {"Date": None} if fmt == "svg" else {}
+                with atomic_path(target) as tmp:
+                    figure.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)
+        finally:
             plt.close(figure)
-    return target
+    return targets
 
 
 def render_figure(
@@ -227,13 +257,12 @@ def render_figure(
             raise KeyError(f"figure {figure_id!r} needs an input named {name!r}")
         tables[name] = read_table(inputs[name])
         log.info("%s: read %s (%d rows)", figure_id, inputs[name], len(tables[name]))
-    written = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         plot = build_figure(figure_id, tables, config)
-        for output in outputs:
-            written.append(save_figure(plot, output, width=width, height=height, dpi=dpi))
-            log.info("%s: wrote %s (%.1f x %.1f in, %d dpi)", figure_id, output, width, height, dpi)
+        written = save_figures(plot, outputs, width=width, height=height, dpi=dpi)
+    for output in written:
+        log.info("%s: wrote %s (%.1f x %.1f in, %d dpi)", figure_id, output, width, height, dpi)
     for w in caught:
         log.warning("%s: %s: %s", figure_id, w.category.__name__, w.message)
     return written
