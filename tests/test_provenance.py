@@ -25,6 +25,7 @@ from mlmpipe.provenance import (
     PACKAGES,
     SCHEMA,
     ProvenanceError,
+    discover_cmdstan,
     embed_png_text,
     load_record,
     png_content_sha256,
@@ -330,6 +331,30 @@ def test_a_symlinked_input_keeps_the_name_the_pipeline_gave_it(
     assert record["inputs"][0]["path"] == "data/raw/mlm.csv"
     assert record["inputs"][0]["sha256"] == sha256_file("shared.csv")
     assert audit(["t.csv"]).entries[0].status == "ok"
+
+
+def test_cmdstan_is_discovered_from_the_environment_when_no_toolchain_json_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "cmdstan-2.35.0"
+    (home / "bin").mkdir(parents=True)
+    (home / "makefile").write_text("CMDSTAN_VERSION := 2.35.0\n")
+    stanc = home / "bin" / "stanc"
+    stanc.write_text("#!/bin/sh\necho 'stanc3 v2.35.0 (Unix)'\n")
+    stanc.chmod(0o755)
+    monkeypatch.setenv("CMDSTAN", str(home))
+    monkeypatch.delitem(sys.modules, "cmdstanpy", raising=False)
+    discover_cmdstan.cache_clear()
+    try:
+        info = discover_cmdstan()
+    finally:
+        discover_cmdstan.cache_clear()
+    assert info == {
+        "path": str(home),
+        "version": "2.35.0",
+        "stanc_version": "stanc3 v2.35.0 (Unix)",
+        "source": "discovered: $CMDSTAN",
+    }
 
 
 # ------------------------------------------------------------------------------------------

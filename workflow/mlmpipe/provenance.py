@@ -441,27 +441,48 @@ def package_versions() -> dict[str, str | None]:
 
 @functools.lru_cache(maxsize=1)
 def discover_cmdstan() -> dict[str, Any]:
-    """Return what can be found about the CmdStan that cmdstanpy would use.
+    """Return what can be found about the CmdStan this process would use.
 
-    Keys: ``path``, ``version``, ``stanc_version``, ``source`` (``"discovered"``); values that
-    cannot be found are None and ``error`` says why. Never raises. Cached per process.
+    The directory is cmdstanpy's current one when cmdstanpy is already imported (it may have
+    been set with ``set_cmdstan_path``), else ``$CMDSTAN``, else the newest ``cmdstan-*`` under
+    the project's ``.cmdstan/`` or ``~/.cmdstan/``; cmdstanpy is not imported just for this.
+    Keys: ``path``, ``version`` (from its makefile), ``stanc_version`` (``stanc --version``),
+    ``source``; what cannot be found is None and ``error`` says why. Never raises. Cached.
     """
     info: dict[str, Any] = {"path": None, "version": None, "stanc_version": None}
-    info["source"] = "discovered (cmdstanpy.cmdstan_path)"
+    path, info["source"] = _find_cmdstan()
+    if path is None:
+        info["error"] = "no CmdStan found (cmdstanpy, $CMDSTAN, .cmdstan/, ~/.cmdstan/)"
+        return info
+    info["path"] = os.fspath(path)
+    info["version"] = _cmdstan_makefile_version(path)
+    stanc = path / "bin" / ("stanc.exe" if os.name == "nt" else "stanc")
     try:
-        import cmdstanpy
-
-        path = cmdstanpy.cmdstan_path()
-        info["path"] = path
-        info["version"] = _cmdstan_makefile_version(Path(path))
-        stanc = Path(path) / "bin" / ("stanc.exe" if os.name == "nt" else "stanc")
         out = subprocess.run(
             [os.fspath(stanc), "--version"], capture_output=True, text=True, timeout=30
         )
         info["stanc_version"] = (out.stdout or out.stderr).strip() or None
-    except Exception as error:  # noqa: BLE001 - discovery is best effort by design
-        info["error"] = f"{type(error).__name__}: {error}"
+    except (OSError, subprocess.SubprocessError) as error:
+        info["error"] = f"{stanc}: {error}"
     return info
+
+
+def _find_cmdstan() -> tuple[Path | None, str]:
+    """Return (CmdStan directory or None, how it was found)."""
+    cmdstanpy = sys.modules.get("cmdstanpy")
+    if cmdstanpy is not None:
+        with contextlib.suppress(Exception):
+            return Path(cmdstanpy.cmdstan_path()), "discovered: cmdstanpy.cmdstan_path()"
+    if os.environ.get("CMDSTAN"):
+        return Path(os.environ["CMDSTAN"]), "discovered: $CMDSTAN"
+    for home in (Path(".cmdstan"), Path.home() / ".cmdstan"):
+        found = sorted(
+            (p for p in home.glob("cmdstan-*") if (p / "makefile").is_file()),
+            key=lambda p: [int(x) if x.isdigit() else 0 for x in re.split(r"[.-]", p.name)[1:]],
+        )
+        if found:
+            return found[-1], f"discovered: newest under {home}"
+    return None, "discovered: none"
 
 
 def _cmdstan_makefile_version(path: Path) -> str | None:
