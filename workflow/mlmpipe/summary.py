@@ -143,28 +143,34 @@ def summary_table(posterior: Any) -> pd.DataFrame:
 # --------------------------------------------------------------------------- printing
 
 
-def format_r_matrix(rownames: Sequence[str], table: pd.DataFrame, *, right: bool = True) -> str:
+def format_r_matrix(
+    rownames: Sequence[str],
+    table: pd.DataFrame,
+    *,
+    right: bool = True,
+    headers: Sequence[str] | None = None,
+) -> str:
     """Return a character table laid out as R's ``print(m, quote = FALSE, right = right)``.
 
     Row names are left-aligned to their widest; each column is as wide as its widest cell or
     header and right-aligned (left-aligned with ``right=False``); columns are separated by
-    one space. Every line ends with a newline.
+    one space. ``headers`` replaces the column names (R allows repeated ones, such as
+    ``" "``). Every line ends with a newline.
     """
-    cells = table.astype(str)
+    cells = [[str(v) for v in row] for row in table.astype(str).itertuples(index=False)]
+    names = [str(c) for c in (headers if headers is not None else table.columns)]
     name_width = max([len(n) for n in rownames] + [0])
-    widths = [max([len(str(c))] + [len(v) for v in cells[c]]) for c in cells.columns]
+    widths = [max([len(name)] + [len(row[j]) for row in cells]) for j, name in enumerate(names)]
 
     def justify(text: str, width: int) -> str:
         return text.rjust(width) if right else text.ljust(width)
 
-    lines = [
-        " " * name_width
-        + "".join(" " + justify(str(c), w) for c, w in zip(cells.columns, widths, strict=True))
-    ]
-    for name, (_, row) in zip(rownames, cells.iterrows(), strict=True):
+    header = "".join(" " + justify(c, w) for c, w in zip(names, widths, strict=True))
+    lines = [" " * name_width + header]
+    for name, row in zip(rownames, cells, strict=True):
         lines.append(
             name.ljust(name_width)
-            + "".join(" " + justify(v, w) for v, w in zip(row.tolist(), widths, strict=True))
+            + "".join(" " + justify(v, w) for v, w in zip(row, widths, strict=True))
         )
     return "\n".join(lines) + "\n"
 

@@ -1,0 +1,410 @@
+"""PSIS-LOO per model and comparisons between models, printed as the loo package prints them.
+
+:func:`compute_loo` runs ``arviz.loo(..., pointwise=True)`` on a model's pointwise
+log-likelihood and adds what the loo package (2.6+) reports beside it: the standard errors of
+``elpd_loo``, ``p_loo`` and ``looic`` as ``sqrt(n * var(pointwise))``, the PSIS effective
+sample size of each observation, the MCSE of ``elpd_loo`` and the Pareto k table (good below
+``min(1 - 1/log10(S), 0.7)``, bad up to 1, very bad above). The relative efficiency of each
+observation is computed from ``exp(log_lik)`` as loo's ``relative_eff`` does; ArviZ's PSIS
+takes one value for all observations, so it is given their mean.
+
+:func:`compare` is ``loo_compare``: models sorted best first, ``elpd_diff`` and ``se_diff``
+from the pointwise differences with the best model. Models fitted to different rows are
+refused, since their elpd values do not estimate the same thing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlmpipe.fileio import atomic_path, write_text_atomic
+from mlmpipe.summary import format_r_matrix
+
+ESTIMATES = ("elpd_loo", "p_loo", "looic")
+POINTWISE_COLUMNS = ("obs", "elpd_loo", "p_loo", "looic", "pareto_k", "ess", "r_eff")
+COMPARE_COLUMNS = (
+    "elpd_diff",
+    "se_diff",
+    "elpd_loo",
+    "se_elpd_loo",
+    "p_loo",
+    "se_p_loo",
+    "looic",
+    "se_looic",
+)
+K_HELP = "See help('pareto-k-diagnostic') for details.\n"
+
+
+class LooCompareError(ValueError):
+    """Raised when models cannot be compared (fitted to different rows, or fewer than two)."""
+
+
+def k_threshold(n_draws: int) -> float:
+    """Return loo's threshold for a good Pareto k: ``min(1 - 1/log10(S), 0.7)``."""
+    return float(min(1 - 1 / np.log10(n_draws), 0.7))
+
+
+def _r_number(value: float, digits: int = 1) -> str:
+    """Format a number as R's ``format(round(x, digits), nsmall = digits)`` does for a scalar."""
+    if value is None or not np.isfinite(value):
+        return "NA"
+    text = f"{round(float(value), digits):.{digits}f}"
+    return "0.0" if text == "-0.0" and digits == 1 else text
+
+
+def _se(values: np.ndarray) -> float:
+    """Return loo's standard error of a sum: ``sqrt(n * var(x))`` (``var`` with n - 1)."""
+    n = len(values)
+    return float(np.sqrt(n * np.var(values, ddof=1))) if n > 1 else float("nan")
+
+
+@dataclass(frozen=True)
+class LooResult:
+    """The PSIS-LOO estimates of one model and their diagnostics."""
+
+    model: str
+    n_draws: int
+    pointwise: pd.DataFrame  # POINTWISE_COLUMNS, one row per observation
+    mcse_elpd_loo: float
+    threshold: float
+
+    @property
+    def n_obs(self) -> int:
+        """Number of observations (rows the model was fitted to)."""
+        return len(self.pointwise)
+
+    def estimates(self) -> pd.DataFrame:
+        """Return ``elpd_loo``, ``p_loo`` and ``looic`` with their SEs (index: the names)."""
+        rows = {
+            name: (self.pointwise[name].sum(), _se(self.pointwise[name].to_numpy()))
+            for name in ESTIMATES
+        }
+        return pd.DataFrame.from_dict(rows, orient="index", columns=["Estimate", "SE"])
+
+    def k_table(self) -> pd.DataFrame:
+        """Return the Pareto k table: per category its label, count, percent and min ESS."""
+        k = self.pointwise["pareto_k"].to_numpy()
+        ess = self.pointwise["ess"].to_numpy()
+        t = self.threshold
+        t_text = _threshold_text(t)
+        cuts = [
+            (f"(-Inf, {t_text}]", "(good)", k <= t),
+            (f"({t_text}, 1]", "(bad)", (k > t) & (k <= 1)),
+            ("(1, Inf)", "(very bad)", k > 1),
+        ]
+        rows = []
+        for interval, label, mask in cuts:
+            count = int(mask.sum())
+            finite = ess[mask & np.isfinite(ess)]
+            rows.append(
+                {
+                    "interval": interval,
+                    "label": label,
+                    "Count": count,
+                    "Pct": 100 * count / len(k),
+                    "Min. ESS": float(finite.min()) if finite.size else float("nan"),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def text(self) -> str:
+        """Return the result as ``print(loo(fit))`` shows it in loo 2.6+."""
+        est = self.estimates()
+        shown = pd.DataFrame(
+            {
+                "Estimate": _format_column(est["Estimate"]),
+                "SE": _format_column(est["SE"]),
+            }
+        )
+        r_eff = self.pointwise["r_eff"].to_numpy()
+        lines = [
+            "",
+            f"Computed from {self.n_draws} by {self.n_obs} log-likelihood matrix.",
+            "",
+            format_r_matrix(list(est.index), shown).rstrip("\n"),
+            "------",
+            f"MCSE of elpd_loo is {_r_number(self.mcse_elpd_loo)}.",
+            "MCSE and ESS estimates assume MCMC draws "
+            f"(r_eff in [{_r_number(r_eff.min())}, {_r_number(r_eff.max())}]).",
+            "",
+        ]
+        table = self.k_table()
+        if table["Count"].iloc[1:].sum() == 0:
+            lines.append(
+                f"All Pareto k estimates are good (k < {_threshold_text(self.threshold)})."
+            )
+        else:
+            lines.append("Pareto k diagnostic values:")
+            lines.append(format_k_table(table).rstrip("\n"))
+        return "\n".join(lines) + "\n" + K_HELP
+
+
+def _threshold_text(t: float) -> str:
+    """Format the k threshold as loo does (``round(t, 2)``: ``0.7``, ``0.67``)."""
+    return f"{round(t, 2):g}"
+
+
+def _format_column(values: pd.Series, digits: int = 1) -> list[str]:
+    """Format a column as R's ``format(round(x, 1), nsmall = 1)``: common width, right-aligned."""
+    texts = [_r_number(v, digits) for v in values]
+    width = max(len(t) for t in texts)
+    return [t.rjust(width) for t in texts]
+
+
+def format_k_table(table: pd.DataFrame) -> str:
+    """Return the Pareto k table laid out as loo's ``print.pareto_k_table``."""
+    counts = _format_column(table["Count"].astype(float), digits=0)
+    counts = [c.replace(".", "") for c in counts]
+    pct = [f"{p}%" for p in _format_column(table["Pct"])]
+    ess = ["<NA>" if not np.isfinite(v) else f"{v:.0f}" for v in table["Min. ESS"]]
+    cells = pd.DataFrame(
+        [
+            ["", label, c, p, e]
+            for label, c, p, e in zip(table["label"], counts, pct, ess, strict=True)
+        ],
+        columns=["c0", "c1", "Count", "Pct.   ", "Min. ESS"],
+    )
+    rownames = list(table["interval"])
+    width = max(len(r) for r in rownames)
+    rownames = [r.rjust(width) for r in rownames]
+    headers = [" ", " ", "Count", "Pct.   ", "Min. ESS"]
+    return format_r_matrix(rownames, cells, right=False, headers=headers)
+
+
+def relative_efficiency(log_lik: np.ndarray) -> np.ndarray:
+    """Return each observation's relative efficiency of ``exp(log_lik)`` (loo's ``relative_eff``).
+
+    ``log_lik`` has shape (chain, draw, obs); the ESS is ArviZ's ``ess(method="mean")``.
+    """
+    import arviz as az
+
+    chains, draws, n = log_lik.shape
+    lik = np.exp(log_lik - log_lik.max(axis=(0, 1), keepdims=True))
+    ess = np.array([az.ess(lik[:, :, i], method="mean") for i in range(n)], dtype=float)
+    return np.clip(ess / (chains * draws), 0, None)
+
+
+def compute_loo(idata: Any, model: str = "", var_name: str | None = None) -> LooResult:
+    """Return the PSIS-LOO estimates of a fitted model (``arviz.loo`` with ``pointwise=True``).
+
+    Pointwise: ``elpd_loo``, ``p_loo`` (``lpd - elpd_loo``), ``looic``, ``pareto_k``, ``ess``
+    (the PSIS effective sample size, NA where k exceeds the threshold, as loo prints it) and
+    ``r_eff``; ``obs`` is the coordinate of the observation (its row in the input data).
+
+    Raises:
+        ValueError: ``idata`` has no ``log_likelihood`` group.
+    """
+    import arviz as az
+    from scipy.special import logsumexp
+
+    if "log_likelihood" not in idata.groups():
+        raise ValueError(f"model {model}: the posterior has no log_likelihood group")
+    group = idata.log_likelihood
+    name = var_name or str(next(iter(group.data_vars)))
+    var = group[name]
+    obs_dim = [d for d in var.dims if d not in ("chain", "draw")]
+    if len(obs_dim) != 1:
+        raise ValueError(f"model {model}: log_likelihood '{name}' must have one observation dim")
+    ll = np.asarray(var.transpose("chain", "draw", obs_dim[0]).values, dtype=float)
+    chains, draws, n = ll.shape
+    s = chains * draws
+    r_eff = relative_efficiency(ll)
+    reff = float(np.mean(r_eff))
+    result = az.loo(idata, pointwise=True, var_name=name, reff=reff, scale="log")
+    elpd_i = np.asarray(result["loo_i"].values, dtype=float)
+    k = np.asarray(result["pareto_k"].values, dtype=float)
+    flat = ll.reshape(s, n)
+    lpd_i = logsumexp(flat, axis=0) - np.log(s)
+
+    # PSIS weights, as ArviZ smooths them for az.loo, for each observation's ESS and MCSE
+    lw, _ = az.psislw(-flat.T, reff=reff)  # ArviZ wants (observation, draw)
+    w = np.exp(np.asarray(lw, dtype=float)).T
+    w /= w.sum(axis=0, keepdims=True)
+    sum_w2 = (w**2).sum(axis=0)
+    threshold = k_threshold(s)
+    ess = np.where(k <= threshold, r_eff / sum_w2, np.nan)
+    # MCSE of each elpd_loo_i by the delta method on log(E[lik]); NA if any k is too large
+    ratio = np.exp(flat - elpd_i[None, :]) - 1.0
+    var_log = (w**2 * ratio**2).sum(axis=0) / np.clip(r_eff, 1e-12, None)
+    mcse = float(np.sqrt(var_log.sum())) if np.all(k <= threshold) else float("nan")
+
+    obs = var.coords[obs_dim[0]].values if obs_dim[0] in var.coords else np.arange(n)
+    pointwise = pd.DataFrame(
+        {
+            "obs": np.asarray(obs),
+            "elpd_loo": elpd_i,
+            "p_loo": lpd_i - elpd_i,
+            "looic": -2 * elpd_i,
+            "pareto_k": k,
+            "ess": ess,
+            "r_eff": r_eff,
+        }
+    )
+    return LooResult(
+        model=model, n_draws=s, pointwise=pointwise, mcse_elpd_loo=mcse, threshold=threshold
+    )
+
+
+def write_loo(
+    result: LooResult,
+    txt_path: str | os.PathLike[str],
+    csv_path: str | os.PathLike[str],
+    pointwise_path: str | os.PathLike[str],
+) -> None:
+    """Write the printout, the estimates with the k table (CSV) and the pointwise values (CSV).
+
+    The estimates CSV has one row per quantity (``elpd_loo``, ``p_loo``, ``looic``, then
+    ``mcse_elpd_loo`` and one row per Pareto k category with its count, percent and min ESS).
+    """
+    est = result.estimates().reset_index(names="quantity")
+    est.insert(0, "model", result.model)
+    table = result.k_table()
+    k_rows = pd.DataFrame(
+        {
+            "model": result.model,
+            "quantity": [
+                f"pareto_k {i} {lab}"
+                for i, lab in zip(table["interval"], table["label"], strict=True)
+            ],
+            "Estimate": np.nan,
+            "SE": np.nan,
+            "Count": table["Count"],
+            "Pct": table["Pct"],
+            "Min. ESS": table["Min. ESS"],
+        }
+    )
+    mcse = pd.DataFrame(
+        {
+            "model": [result.model],
+            "quantity": ["mcse_elpd_loo"],
+            "Estimate": [result.mcse_elpd_loo],
+            "SE": [np.nan],
+        }
+    )
+    frame = pd.concat([est, mcse, k_rows], ignore_index=True)
+    frame["n_draws"] = result.n_draws
+    frame["n_obs"] = result.n_obs
+    with atomic_path(csv_path) as tmp:
+        frame.to_csv(tmp, index=False)
+    with atomic_path(pointwise_path) as tmp:
+        result.pointwise.to_csv(tmp, index=False)
+    write_text_atomic(txt_path, result.text())
+
+
+def read_pointwise(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a pointwise LOO CSV written by :func:`write_loo`.
+
+    Raises:
+        LooCompareError: a column of :data:`POINTWISE_COLUMNS` is missing.
+    """
+    frame = pd.read_csv(Path(path))
+    missing = [c for c in POINTWISE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise LooCompareError(f"{path}: pointwise LOO table lacks column(s) {', '.join(missing)}")
+    return frame
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def check_same_rows(pointwise: Mapping[str, pd.DataFrame]) -> None:
+    """Raise :class:`LooCompareError` unless every model was fitted to the same rows.
+
+    Rows are compared by count first, then by identity (the ``obs`` column: each row's
+    position in the input data).
+    """
+    names = list(pointwise)
+    if len(names) < 2:
+        raise LooCompareError(f"a LOO comparison needs at least two models, got {names}")
+    counts = {m: len(p) for m, p in pointwise.items()}
+    if len(set(counts.values())) > 1:
+        listed = ", ".join(f"{m} ({n} rows)" for m, n in counts.items())
+        raise LooCompareError(
+            f"cannot compare {listed}: LOO comparisons need models fitted to the same rows "
+            "(rows with a missing value in a formula variable were dropped for some models)"
+        )
+    reference = pointwise[names[0]]["obs"].to_numpy()
+    for m in names[1:]:
+        other = pointwise[m]["obs"].to_numpy()
+        if not np.array_equal(np.sort(reference), np.sort(other)):
+            only = sorted(set(reference.tolist()) ^ set(other.tolist()))[:5]
+            raise LooCompareError(
+                f"cannot compare {names[0]} and {m}: both have {len(reference)} rows but not "
+                f"the same ones (rows in one model only, first: {only})"
+            )
+
+
+def compare(pointwise: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Return loo's ``loo_compare`` table, best model first (index: the model names).
+
+    Columns :data:`COMPARE_COLUMNS`. ``elpd_diff`` is each model's ``elpd_loo`` minus the
+    best model's, and ``se_diff`` the SE of the pointwise differences, matched by row.
+
+    Raises:
+        LooCompareError: fewer than two models, or models fitted to different rows.
+    """
+    check_same_rows(pointwise)
+    aligned = {m: p.set_index("obs").sort_index() for m, p in pointwise.items()}
+    stats = {}
+    for m, p in aligned.items():
+        stats[m] = {
+            "elpd_loo": p["elpd_loo"].sum(),
+            "se_elpd_loo": _se(p["elpd_loo"].to_numpy()),
+            "p_loo": p["p_loo"].sum(),
+            "se_p_loo": _se(p["p_loo"].to_numpy()),
+            "looic": p["looic"].sum(),
+            "se_looic": _se(p["looic"].to_numpy()),
+        }
+    order = sorted(stats, key=lambda m: -stats[m]["elpd_loo"])  # stable: ties keep input order
+    best = aligned[order[0]]["elpd_loo"].to_numpy()
+    rows = {}
+    for m in order:
+        diff = aligned[m]["elpd_loo"].to_numpy() - best
+        rows[m] = {
+            "elpd_diff": float(diff.sum()),
+            "se_diff": 0.0 if m == order[0] else _se(diff),
+            **stats[m],
+        }
+    return pd.DataFrame.from_dict(rows, orient="index", columns=list(COMPARE_COLUMNS))
+
+
+def compare_text(table: pd.DataFrame, digits: int = 1) -> str:
+    """Return ``print(loo_compare(...), simplify = FALSE)`` as loo prints it.
+
+    Every number is formatted with one common width (R's ``format`` of a matrix) and the
+    columns are left-aligned (``print(quote = FALSE)`` of a character matrix).
+    """
+    values = table[list(COMPARE_COLUMNS)].to_numpy(dtype=float)
+    texts = [[_r_number(v, digits) for v in row] for row in values]
+    width = max(len(t) for row in texts for t in row)
+    cells = pd.DataFrame(
+        [[t.rjust(width) for t in row] for row in texts], columns=list(COMPARE_COLUMNS)
+    )
+    return format_r_matrix([str(m) for m in table.index], cells, right=False)
+
+
+def write_compare(
+    table: pd.DataFrame, csv_path: str | os.PathLike[str], txt_path: str | os.PathLike[str]
+) -> None:
+    """Write a comparison as CSV (column ``model`` first) and as loo's printout."""
+    with atomic_path(csv_path) as tmp:
+        table.reset_index(names="model").to_csv(tmp, index=False)
+    write_text_atomic(txt_path, compare_text(table))
+
+
+def compare_files(
+    models: Sequence[str], pointwise_paths: Sequence[str | os.PathLike[str]]
+) -> pd.DataFrame:
+    """Read each model's pointwise LOO CSV and return :func:`compare` of them."""
+    if len(models) != len(pointwise_paths):
+        raise LooCompareError(
+            f"{len(models)} models but {len(pointwise_paths)} pointwise LOO files"
+        )
+    return compare({m: read_pointwise(p) for m, p in zip(models, pointwise_paths, strict=True)})
