@@ -7,6 +7,9 @@ intervals, where the dashed line is, whether there is a legend) and that each on
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -538,3 +541,32 @@ def test_render_names_a_missing_input_file(config, tmp_path):
         render_figure(
             "new_people", {"epred": tmp_path / "nope.parquet"}, [tmp_path / "x.png"], config
         )
+
+
+# --------------------------------------------------------------------------------------
+# The Snakemake rules
+# --------------------------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_every_figure_has_a_rule_writing_png_and_svg_with_a_report_caption():
+    rules = (REPO / "workflow/rules/figures.smk").read_text()
+    for figure_id in FIGURES:
+        block = rules.split(f"rule figure_{figure_id}:", 1)[1].split("\nrule ", 1)[0]
+        assert f'"results/figures/{figure_id}.png"' in block
+        assert f'svg="results/figures/{figure_id}.svg"' in block
+        assert f'caption="../report/{figure_id}.rst"' in block
+        assert f'figure="{figure_id}"' in block
+        assert f'"logs/figures/{figure_id}.log"' in block
+        # report() captions are relative to the rule file, workflow/rules/
+        assert (REPO / "workflow/rules" / f"../report/{figure_id}.rst").resolve().is_file()
+        inputs = block.split("input:", 1)[1].split("output:", 1)[0]
+        named = set(re.findall(r"^\s+(\w+)=", inputs, flags=re.MULTILINE)) - {"code"}
+        assert named == set(FIGURES[figure_id].inputs)
+
+
+def test_every_figure_is_a_target_of_the_whole_workflow():
+    common = (REPO / "workflow/rules/common.smk").read_text()
+    listed = re.search(r"FIGURE_IDS = \[(.*?)\]", common, flags=re.DOTALL).group(1)
+    assert re.findall(r'"(\w+)"', listed) == list(FIGURES)

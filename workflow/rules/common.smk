@@ -34,6 +34,24 @@ def model_targets():
     )
 
 
+FIGURE_IDS = [
+    "data_trajectories",
+    "pooling_intervals",
+    "pooling_means",
+    "person_means",
+    "shrinkage",
+    "expected_vs_predicted",
+    "new_people",
+    "m3_trajectories",
+    "m4_trajectories",
+]
+
+
+def figure_targets():
+    """Every lecture figure, as PNG and SVG (rules in figures.smk)."""
+    return expand("results/figures/{figure}.{ext}", figure=FIGURE_IDS, ext=["png", "svg"])
+
+
 def draws_targets():
     """The draw tables and their summaries (rules in draws.smk)."""
     return [
@@ -57,4 +75,4 @@ def draws_targets():
 
 def all_targets():
     """What `snakemake --cores 4` builds."""
-    return data_targets() + model_targets() + draws_targets()
+    return data_targets() + model_targets() + draws_targets() + figure_targets()
