@@ -1,4 +1,4 @@
-# Shared helpers for the rule files: model names, target lists, input functions.
+# Shared helpers for every stage: model names, target lists, input functions.
 
 import sys
 from pathlib import Path
