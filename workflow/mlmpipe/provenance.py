@@ -887,16 +887,19 @@ def record_snakemake_outputs(
 
 
 def source_leaves(record: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Return the inputs at the start of a record's chain (those without an upstream record),
-    each once, in the order they are met."""
+    """Return the inputs at the start of a record's chain, each once, in the order they are met.
+
+    A source is an input without a record of its own (a Stan program, code) or whose record
+    has no inputs (the downloaded data, the toolchain description).
+    """
     seen: set[str] = set()
     leaves: list[dict[str, Any]] = []
 
     def walk(entries: Iterable[Mapping[str, Any]]) -> None:
         for entry in entries:
-            upstream = entry.get("upstream")
-            if upstream:
-                walk(upstream.get("inputs") or [])
+            upstream_inputs = (entry.get("upstream") or {}).get("inputs")
+            if upstream_inputs:
+                walk(upstream_inputs)
             elif entry["path"] not in seen:
                 seen.add(entry["path"])
                 leaves.append(dict(entry))
