@@ -570,3 +570,17 @@ def test_every_figure_is_a_target_of_the_whole_workflow():
     common = (REPO / "workflow/rules/common.smk").read_text()
     listed = re.search(r"FIGURE_IDS = \[(.*?)\]", common, flags=re.DOTALL).group(1)
     assert re.findall(r'"(\w+)"', listed) == list(FIGURES)
+
+
+def test_highlighted_people_may_be_drawn_at_random_from_the_data(tables):
+    config = {"highlight": {"people": {"count": 5, "seed": 3}}}
+    plot = build_figure("data_trajectories", {"data": tables["data"]}, config)
+    chosen = plot.data["id"].unique()
+    assert len(chosen) == 5
+    assert set(chosen) <= set(tables["data"]["id"])
+
+
+def test_a_highlighted_person_missing_from_the_data_is_named(tables):
+    config = {"highlight": {"people": [6, 29, 999]}}
+    with pytest.raises(ValueError, match=r"highlight.people: id\(s\) 999 are not in the data"):
+        build_figure("data_trajectories", {"data": tables["data"]}, config)

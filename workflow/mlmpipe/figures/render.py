@@ -61,16 +61,31 @@ def _palette(config: Mapping[str, Any]) -> Sequence[str]:
     return tuple(config.get("figures", {}).get("palette") or PALETTE)
 
 
-def _highlight(config: Mapping[str, Any], key: str) -> list[int]:
+def _people(config: Mapping[str, Any], key: str, data: pd.DataFrame) -> list[int]:
+    """The people config ``highlight.<key>`` selects among the data's ids.
+
+    An explicit list is checked against the data; ``{count, seed}`` draws them as the draws
+    stage does (:func:`mlmpipe.draws.highlighted_ids`).
+    """
+    from ..draws import highlighted_ids
+
     try:
-        values = config["highlight"][key]
+        entry = config["highlight"][key]
     except KeyError as exc:
         raise KeyError(f"config has no highlight.{key}") from exc
-    if not isinstance(values, list | tuple):
-        raise TypeError(
-            f"config highlight.{key} must be a list of ids for the figures, got {values!r}"
-        )
-    return [int(v) for v in values]
+    return highlighted_ids(entry, data["id"], key=key)
+
+
+def _listed(config: Mapping[str, Any], key: str) -> list[int] | None:
+    """The ids of config ``highlight.<key>`` when it is an explicit list, else None.
+
+    Tables of the draws stage already hold the people it resolved; an explicit list lets
+    the figure check that the table has those people.
+    """
+    entry = config.get("highlight", {}).get(key)
+    if isinstance(entry, list | tuple):
+        return [int(v) for v in entry]
+    return None
 
 
 FIGURES: dict[str, FigureSpec] = {
@@ -79,7 +94,9 @@ FIGURES: dict[str, FigureSpec] = {
         FigureSpec(
             "data_trajectories",
             ("data",),
-            lambda t, c: plots.data_trajectories(t["data"], _highlight(c, "people"), _palette(c)),
+            lambda t, c: plots.data_trajectories(
+                t["data"], _people(c, "people", t["data"]), _palette(c)
+            ),
         ),
         FigureSpec(
             "pooling_intervals",
@@ -96,21 +113,21 @@ FIGURES: dict[str, FigureSpec] = {
             "person_means",
             ("draws", "data"),
             lambda t, c: plots.person_means(
-                t["draws"], t["data"], _highlight(c, "people"), _palette(c)
+                t["draws"], t["data"], _people(c, "people", t["data"]), _palette(c)
             ),
         ),
         FigureSpec(
             "shrinkage",
             ("person_means", "data"),
             lambda t, c: plots.shrinkage(
-                t["person_means"], t["data"], _highlight(c, "people"), _palette(c)
+                t["person_means"], t["data"], _people(c, "people", t["data"]), _palette(c)
             ),
         ),
         FigureSpec(
             "expected_vs_predicted",
             ("epred", "predicted"),
             lambda t, c: plots.expected_vs_predicted(
-                t["epred"], t["predicted"], _highlight(c, "predictions"), 100, _palette(c)
+                t["epred"], t["predicted"], _listed(c, "predictions"), 100, _palette(c)
             ),
         ),
         FigureSpec(
@@ -122,14 +139,14 @@ FIGURES: dict[str, FigureSpec] = {
             "m3_trajectories",
             ("trajectories",),
             lambda t, c: plots.m3_trajectories(
-                t["trajectories"], _highlight(c, "trajectories"), _palette(c)
+                t["trajectories"], _listed(c, "trajectories"), _palette(c)
             ),
         ),
         FigureSpec(
             "m4_trajectories",
             ("trajectories",),
             lambda t, c: plots.m4_trajectories(
-                t["trajectories"], _highlight(c, "trajectories"), _palette(c)
+                t["trajectories"], _listed(c, "trajectories"), _palette(c)
             ),
         ),
     )
