@@ -612,33 +612,57 @@ def test_diagnose_missing_files(helpers, csvs, tmp_path):
 
 
 # ---------------------------------------------------------------------------
-# end to end through cmdstanpy, once the toolchain has built CmdStan from
-# these sources
+# end to end through cmdstanpy 1.3.2
 # ---------------------------------------------------------------------------
 
 
-def _cmdstan_built_from_our_sources() -> bool:
-    exe = CMDSTAN / "bin" / "stansummary"
-    return exe.exists() and (CMDSTAN / "bin" / "diagnose").exists()
-
-
-@pytest.mark.skipif(not _cmdstan_built_from_our_sources(), reason="no toolchain-built CmdStan")
-def test_cmdstanpy_summary_and_diagnose_end_to_end(csvs, tmp_path, monkeypatch):
+def _cmdstanpy_fit(csv_files, outdir: Path):
+    """Copy the chains under cmdstanpy's file names and load them as a fit."""
     import cmdstanpy
 
-    monkeypatch.setenv("CMDSTAN", str(CMDSTAN))
-    cmdstanpy.set_cmdstan_path(str(CMDSTAN))
-    outdir = tmp_path / "fit"
     outdir.mkdir()
-    files = []
-    for k, src in enumerate(csvs["good"], start=1):
-        dst = outdir / f"good-20261126063011_{k}.csv"
-        dst.write_text(src.read_text())
-        files.append(str(dst))
-    fit = cmdstanpy.from_csv(str(outdir))
+    for k, src in enumerate(csv_files, start=1):
+        (outdir / f"good-20261126063011_{k}.csv").write_text(src.read_text())
+    return cmdstanpy.from_csv(str(outdir))
+
+
+def _check_cmdstanpy_results(fit, draws):
     summary = fit.summary()
     assert list(summary.columns) == SUMMARY_COLUMNS
+    # cmdstanpy drops the sampler diagnostics but keeps lp__
     assert list(summary.index) == ["lp__"] + MODEL_ROWS
-    draws = read_draws(csvs["good"])
-    assert summary.loc["mu", "Mean"] == pytest.approx(draws["mu"].mean(), rel=1e-5)
-    assert fit.diagnose().endswith("Processing complete, no problems detected.\n")
+    for name in MODEL_ROWS:
+        x = draws[name].reshape(-1)
+        assert summary.loc[name, "Mean"] == pytest.approx(x.mean(), rel=1e-5, abs=1e-8)
+        assert summary.loc[name, "N_Eff"] == pytest.approx(_ess(draws[name]), rel=1e-4)
+    narrow = fit.summary(percentiles=(10, 90), sig_figs=3)
+    assert list(narrow.columns) == ["Mean", "MCSE", "StdDev", "10%", "90%",
+                                    "N_Eff", "N_Eff/s", "R_hat"]  # fmt: skip
+    text = fit.diagnose()
+    assert text.startswith("Processing csv files: ")
+    assert text.endswith("Processing complete, no problems detected.\n")
+
+
+def test_cmdstanpy_summary_and_diagnose(helpers, csvs, tmp_path, monkeypatch):
+    """cmdstanpy's fit.summary()/fit.diagnose() with our two programs in an
+    otherwise empty CmdStan tree (cmdstanpy needs only the makefile's version
+    line and bin/)."""
+    home = tmp_path / "cmdstan-2.35.0"
+    (home / "bin").mkdir(parents=True)
+    (home / "makefile").write_text("CMDSTAN_VERSION := 2.35.0\n")
+    for name, exe in helpers.items():
+        shutil.copy2(exe, home / "bin" / name)
+    monkeypatch.setenv("CMDSTAN", str(home))
+    fit = _cmdstanpy_fit(csvs["good"], tmp_path / "fit")
+    _check_cmdstanpy_results(fit, read_draws(csvs["good"]))
+
+
+@pytest.mark.skipif(
+    not ((CMDSTAN / "bin" / "stansummary").exists() and (CMDSTAN / "bin" / "diagnose").exists()),
+    reason="the toolchain has not built CmdStan in .cmdstan yet",
+)
+def test_toolchain_cmdstan_summary_and_diagnose(csvs, tmp_path, monkeypatch):
+    """The same through the CmdStan tree the toolchain builds from these sources."""
+    monkeypatch.setenv("CMDSTAN", str(CMDSTAN))
+    fit = _cmdstanpy_fit(csvs["good"], tmp_path / "fit")
+    _check_cmdstanpy_results(fit, read_draws(csvs["good"]))
