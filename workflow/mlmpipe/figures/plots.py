@@ -19,6 +19,8 @@ from plotnine import (
     geom_line,
     geom_point,
     ggplot,
+    guide_legend,
+    guides,
     labs,
     scale_color_manual,
     scale_fill_manual,
@@ -317,6 +319,8 @@ def expected_vs_predicted(
         ggplot(long, aes("person", "value", fill="draw"))
         + halfeye(alpha=0.3)
         + scale_fill_manual(values={"expected": palette[1], "predicted": palette[0]})
+        # Keys a little more opaque than the overlapping slabs, so the two fills read apart.
+        + guides(fill=guide_legend(override_aes={"alpha": 0.6}))
         + labs(x="id", y="con", fill="draw")
         + THEME
         + _legend_on_top()
