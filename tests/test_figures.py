@@ -584,3 +584,13 @@ def test_a_highlighted_person_missing_from_the_data_is_named(tables):
     config = {"highlight": {"people": [6, 29, 999]}}
     with pytest.raises(ValueError, match=r"highlight.people: id\(s\) 999 are not in the data"):
         build_figure("data_trajectories", {"data": tables["data"]}, config)
+
+
+def test_a_table_without_a_contract_column_is_named_with_its_file(tables, config, tmp_path):
+    path = tmp_path / "pooling_means.csv"
+    tables["pooling_means"].drop(columns="model").to_csv(path, index=False)
+    with pytest.raises(FigureInputError) as caught:
+        render_figure("pooling_means", {"pooling_means": path}, [tmp_path / "x.png"], config)
+    message = str(caught.value)
+    assert f"pooling_means={path}" in message
+    assert "missing column(s) ['model']" in message

@@ -276,7 +276,11 @@ def render_figure(
         log.info("%s: read %s (%d rows)", figure_id, inputs[name], len(tables[name]))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        plot = build_figure(figure_id, tables, config)
+        try:
+            plot = build_figure(figure_id, tables, config)
+        except plots.FigureInputError as exc:
+            files = ", ".join(f"{name}={inputs[name]}" for name in spec.inputs)
+            raise plots.FigureInputError(f"figure {figure_id} ({files}): {exc}") from exc
         written = save_figures(plot, outputs, width=width, height=height, dpi=dpi)
     for output in written:
         log.info("%s: wrote %s (%.1f x %.1f in, %d dpi)", figure_id, output, width, height, dpi)
