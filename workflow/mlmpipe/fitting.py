@@ -616,3 +616,21 @@ def write_variables(idata: Any, path: str | os.PathLike[str]) -> Path:
 def load_model_data(spec: ModelSpec, data_path: str | os.PathLike[str]) -> ModelData:
     """Read the processed data at ``data_path`` and return :func:`build_model_data` of it."""
     return build_model_data(spec, read_data(data_path))
+
+
+def check_stan_data(model_data: ModelData, data_json: str | os.PathLike[str]) -> None:
+    """Raise :class:`FitError` unless ``data_json`` is the Stan data of ``model_data``.
+
+    The posterior is named from the data it is rebuilt from; this guards against a
+    ``data.json`` (and so a fit) made from other data or another spec.
+    """
+    written = json.loads(Path(data_json).read_text(encoding="utf-8"))
+    for key, value in model_data.stan_data.items():
+        if key not in written:
+            raise FitError(f"{data_json}: has no '{key}'; it was written for another model")
+        same = np.array_equal(np.asarray(written[key], dtype=float), np.asarray(value, dtype=float))
+        if not same:
+            raise FitError(
+                f"{data_json}: '{key}' differs from the data the posterior is built from; "
+                "re-run the model_data rule"
+            )

@@ -24,10 +24,14 @@ def model_targets():
     """Every model's fit outputs."""
     return expand(
         [
+            "results/{model}/model_frame.json",
             "results/{model}/posterior.nc",
+            "results/{model}/summary.csv",
             "results/{model}/summary.txt",
             "results/{model}/variables.txt",
             "results/{model}/diagnostics.json",
+            "results/{model}/diagnostics.txt",
+            "results/{model}/loo.csv",
             "results/{model}/loo.txt",
         ],
         model=MODELS,
@@ -73,6 +77,21 @@ def draws_targets():
     ]
 
 
+def loo_compare_targets():
+    """The LOO comparisons of the config's `loo_compare` groups."""
+    return expand(
+        "results/loo/compare_{comparison}.{ext}",
+        comparison=list(config.get("loo_compare") or {}),
+        ext=["csv", "txt"],
+    )
+
+
 def all_targets():
     """What `snakemake --cores 4` builds."""
-    return data_targets() + model_targets() + draws_targets() + figure_targets()
+    return (
+        data_targets()
+        + model_targets()
+        + loo_compare_targets()
+        + draws_targets()
+        + figure_targets()
+    )
