@@ -310,6 +310,10 @@ def test_record_snakemake_outputs_skips_logs_records_and_other_kinds(
     written = record_snakemake_outputs(job, config_keys=("a",))
     assert written == [Path("t.csv.prov.json")]
     assert load_record("t.csv.prov.json")["config"]["sections"] == {"a": {"b": 1}}
+    assert record_snakemake_outputs(job, all_outputs=True) == [
+        Path("t.csv.prov.json"),
+        Path("x.pkl.prov.json"),
+    ]
     with pytest.raises(ProvenanceError, match="'a.c'"):
         record_snakemake_outputs(job, config_keys=("a.c",))
 

@@ -13,8 +13,8 @@ Each output gets one status:
 
 Outputs are the figures and tables under the audited folders (by suffix, see
 :data:`mlmpipe.provenance.RECORDED_SUFFIXES`) and every path that has a record. Logs, Snakemake's
-own files, CmdStan internals (its CSV and console files, and ``fit`` folders) and the audit's own
-report are not outputs; files inside a recorded directory output are audited with it.
+own files, CmdStan internals (its CSV and console files, ``fit`` and ``build`` folders) and the
+audit's own report are not outputs; files inside a recorded directory output are audited with it.
 
 The command line is ``python -m mlmpipe audit [PATHS...] [--json]``: exit status 0 only when
 every output is ok.
@@ -53,7 +53,7 @@ from mlmpipe.provenance import (
 STATUSES = ("ok", "stale", "altered", "unrecorded", "missing", "invalid")
 """Every status an output can have, from best to worst as the summary lists them."""
 
-EXCLUDED_DIRS = frozenset({"logs", "log", "benchmarks", "fit", "cmdstan", "tmp"})
+EXCLUDED_DIRS = frozenset({"logs", "log", "benchmarks", "fit", "build", "cmdstan", "tmp"})
 """Folders under an audited tree whose files are never outputs (hidden folders neither)."""
 
 DEFAULT_EXCLUDE = ("results/audit.txt", "results/audit.json")

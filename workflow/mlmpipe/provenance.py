@@ -843,14 +843,17 @@ def record_snakemake_outputs(
     config_keys: Iterable[str] = (),
     params: Mapping[str, Any] | None = None,
     include_directories: bool = True,
+    all_outputs: bool = False,
 ) -> list[Path]:
     """Write a record for every figure and table among the outputs of a Snakemake job.
 
     Call it at the end of a ``script:`` with the ``snakemake`` object. Figures and tables are
     outputs whose suffix is in :data:`RECORDED_SUFFIXES` (never ``.prov.json`` files or the
     job's logs); with ``include_directories`` a ``directory()`` output (such as CmdStan's CSV
-    folder) is recorded too. ``config_keys`` are dotted config keys, which may name wildcards
-    (``"models.{model}"``); ``params`` are merged over the rule's ``params:``. Returns the
+    folder) is recorded too, and with ``all_outputs`` every output is (a compiled Stan program,
+    so that the records of the fits made with it reach its ``.stan`` file). ``config_keys``
+    are dotted config keys, which may name wildcards (``"models.{model}"``); ``params`` are
+    merged over the rule's ``params:``. Returns the
     record paths written. Raises ProvenanceError naming a config key that is not in the config,
     and the errors of :func:`write_record`.
     """
@@ -867,7 +870,7 @@ def record_snakemake_outputs(
         if path.is_dir():
             if not include_directories:
                 continue
-        elif not is_recorded_kind(path):
+        elif not (all_outputs or is_recorded_kind(path)):
             continue
         written.append(
             write_record(
