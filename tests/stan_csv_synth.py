@@ -37,7 +37,7 @@ _HEADER = """\
 #   sample
 #     num_samples = {num_samples}{num_samples_default}
 #     num_warmup = {num_warmup}{num_warmup_default}
-#     save_warmup = false (Default)
+#     save_warmup = {save_warmup}
 #     thin = 1 (Default)
 #     adapt
 #       engaged = true (Default)
@@ -95,9 +95,12 @@ def write_sampler_csv(
     step_size: float = 0.895517,
     warmup_seconds: float = 0.05,
     sampling_seconds: float = 0.1,
+    warmup: Mapping[str, np.ndarray] | None = None,
 ) -> Path:
     """Write one chain; ``columns`` maps CSV column names to equal-length arrays
-    and must start with the seven sampler columns."""
+    and must start with the seven sampler columns.  With ``warmup`` (same
+    columns) the file is written as with save_warmup=1: the warmup draws come
+    between the column names and the adaptation block."""
     names = list(columns)
     assert names[:7] == SAMPLER_COLUMNS, names[:7]
     draws = np.column_stack([np.asarray(columns[n], dtype=float) for n in names])
@@ -111,10 +114,14 @@ def write_sampler_csv(
         num_warmup_default=" (Default)" if num_warmup == 1000 else "",
         max_depth=max_depth,
         max_depth_default=" (Default)" if max_depth == 10 else "",
+        save_warmup="true" if warmup is not None else "false (Default)",
         chain_id=chain_id,
         seed=seed,
     )
     lines = [header.rstrip("\n"), ",".join(names)]
+    if warmup is not None:
+        w = np.column_stack([np.asarray(warmup[n], dtype=float) for n in names])
+        lines += [",".join(_g6(v) for v in row) for row in w]
     lines.append("# Adaptation terminated")
     lines.append(f"# Step size = {_g6(step_size)}")
     lines.append("# Diagonal elements of inverse mass matrix:")

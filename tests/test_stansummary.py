@@ -28,7 +28,7 @@ import pytest
 from arviz.stats.diagnostics import _ess
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stan_csv_synth import read_draws, write_scenario  # noqa: E402
+from stan_csv_synth import make_chain, read_draws, write_sampler_csv, write_scenario  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "workflow" / "mlmpipe" / "toolchain" / "src"
@@ -363,6 +363,32 @@ def test_single_chain_timing_line(helpers, csvs):
     )
     assert lines[3] == "Warmup took 0.031 seconds"
     assert lines[4] == "Sampling took 0.052 seconds"
+
+
+def test_save_warmup_files_are_read_as_cmdstan_235_reads_them(helpers, tmp_path):
+    """With save_warmup the warmup draws precede the adaptation block.  Stan
+    2.35's CSV reader then warns about the adaptation block and, as 2.35 writes
+    the flag as "true" which it does not parse, keeps every row as a draw;
+    stansummary (and cmdstanpy's summary()) therefore include the warmup."""
+    rng = np.random.default_rng(2)
+    files = []
+    for k in (1, 2):
+        warm = make_chain(rng, 200)
+        draws = make_chain(rng, 1000)
+        files.append(
+            write_sampler_csv(tmp_path / f"sw_{k}.csv", draws, warmup=warm, chain_id=k, model="sw")
+        )
+    proc = run(helpers["stansummary"], *files)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[:2] == ["Warning: non-fatal error reading adaptation data"] * 2
+    assert lines[3] == (
+        "2 chains: each with iter=(1200,1200); warmup=(0,0); thin=(1,1); 2400 iterations saved."
+    )
+    df = summary_csv(helpers, files, tmp_path)
+    mu = read_draws(files)["mu"]
+    assert mu.shape == (2, 1200)
+    assert df.loc["mu", "Mean"] == pytest.approx(mu.mean(), rel=2e-5)
 
 
 def test_autocorr_option(helpers, csvs):
