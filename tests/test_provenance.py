@@ -19,7 +19,7 @@ from types import SimpleNamespace
 
 import pytest
 from mlmpipe import cli
-from mlmpipe.audit import audit, load_current_config, run_for_snakemake
+from mlmpipe.audit import config_diff, audit, load_current_config, run_for_snakemake
 from mlmpipe.fileio import sha256_file
 from mlmpipe.provenance import (
     PACKAGES,
@@ -472,6 +472,17 @@ def test_current_config_gets_the_schema_defaults_as_a_run_does(tmp_path: Path) -
         "      seed: {type: integer}\n      chains: {type: integer, default: 4}\n"
     )
     assert load_current_config(tmp_path) == {"sampling": {"seed": 9, "chains": 4}}
+
+
+def test_config_changes_are_named_by_key_and_position() -> None:
+    old = {"people": [129, 97, 223], "count": 3, "palette": ["#1c5253"]}
+    new = {"people": [130, 97, 223], "count": 4, "palette": ["#1c5253", "#e07a5f"], "x": 1}
+    assert config_diff(old, new, "highlight") == [
+        "highlight.people[0]: 129 -> 130",
+        "highlight.count: 3 -> 4",
+        'highlight.palette: ["#1c5253"] -> ["#1c5253", "#e07a5f"]',
+        "highlight.x added",
+    ]
 
 
 def test_editing_the_figure_itself_is_altered(tree: Path) -> None:

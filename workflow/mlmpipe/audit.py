@@ -196,7 +196,13 @@ def _short(digest: str | None) -> str:
     return (digest or "none")[:8]
 
 
-def _config_diff(old: Any, new: Any, prefix: str = "", limit: int = 4) -> list[str]:
+def _brief(value: Any, width: int = 60) -> str:
+    """Return ``value`` as JSON, cut to ``width`` characters with an ellipsis."""
+    text = json.dumps(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def config_diff(old: Any, new: Any, prefix: str = "", limit: int = 4) -> list[str]:
     """Return up to ``limit`` readable differences between two config values."""
     diffs: list[str] = []
 
@@ -212,8 +218,11 @@ def _config_diff(old: Any, new: Any, prefix: str = "", limit: int = 4) -> list[s
                     diffs.append(f"{sub} added")
                 else:
                     walk(a[key], b[key], sub)
+        elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            for index, (x, y) in enumerate(zip(a, b, strict=True)):
+                walk(x, y, f"{where}[{index}]")
         elif canonical_json(a) != canonical_json(b):
-            diffs.append(f"{where or 'value'}: {json.dumps(a)} -> {json.dumps(b)}")
+            diffs.append(f"{where or 'value'}: {_brief(a)} -> {_brief(b)}")
 
     walk(old, new, prefix)
     return diffs
@@ -380,7 +389,7 @@ class _Auditor:
             else:
                 if canonical_json(old) == canonical_json(new):
                     continue
-                message = f"config {key} changed: " + ", ".join(_config_diff(old, new, key))
+                message = f"config {key} changed: " + ", ".join(config_diff(old, new, key))
             if message in seen:
                 continue
             seen.add(message)
