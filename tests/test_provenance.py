@@ -19,7 +19,7 @@ from types import SimpleNamespace
 
 import pytest
 from mlmpipe import cli
-from mlmpipe.audit import config_diff, audit, load_current_config, run_for_snakemake
+from mlmpipe.audit import audit, config_diff, load_current_config, run_for_snakemake
 from mlmpipe.fileio import sha256_file
 from mlmpipe.provenance import (
     PACKAGES,
