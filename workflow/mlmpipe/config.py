@@ -14,7 +14,7 @@ leaves out, so code downstream can rely on them.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -147,18 +147,57 @@ def consistency_problems(config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+_JSON_TYPES: dict[str, Callable[[Any], bool]] = {
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+}
+
+
+def _convert_command_line_string(config: MutableMapping[str, Any], error: ValidationError) -> bool:
+    """Replace a string that reads as the number, boolean or null the schema expects at the
+    place of a type ``error`` by that value; return whether it did.
+
+    Snakemake parses the values inside a mapping given on its command line
+    (``--config 'data={"retries": 0}'``) as strings; this gives them the type a YAML file
+    would. A string that does not read as an expected type (``"abc"``) is left alone.
+    """
+    if error.validator != "type" or not isinstance(error.instance, str) or not error.path:
+        return False
+    try:
+        value = yaml.safe_load(error.instance)
+    except yaml.YAMLError:
+        return False
+    expected = error.validator_value
+    expected = [expected] if isinstance(expected, str) else list(expected)
+    if not any(_JSON_TYPES.get(kind, lambda v: False)(value) for kind in expected):
+        return False
+    *parents, last = error.absolute_path
+    node: Any = config
+    for part in parents:
+        node = node[part]
+    node[last] = value
+    return True
+
+
 def validate_config(
     config: MutableMapping[str, Any], schema_path: str | os.PathLike[str] = SCHEMA_PATH
 ) -> MutableMapping[str, Any]:
     """Check ``config`` against the schema at ``schema_path`` and fill in its defaults.
 
-    Returns ``config`` itself, with the schema's defaults set for missing keys. Raises
+    Returns ``config`` itself, with the schema's defaults set for missing keys, and strings
+    from Snakemake's command line that read as the number, boolean or null the schema expects
+    converted to it (``--config 'data={"retries": 0}'`` gives the string ``"0"``). Raises
     ConfigError listing every problem (one line each, naming the dotted key, what was wrong
     and what was expected) when the config does not match the schema or is inconsistent
     (a model's ``warmup`` not below its ``iter``, a LOO comparison naming an unknown model).
     """
     schema = load_schema(schema_path)
-    errors = sorted(_schema_errors(config, schema), key=lambda e: [str(p) for p in e.path])
+    while True:
+        errors = sorted(_schema_errors(config, schema), key=lambda e: [str(p) for p in e.path])
+        if not any(_convert_command_line_string(config, error) for error in errors):
+            break
     problems = [_describe(error) for error in errors]
     if not problems:
         problems = consistency_problems(config)

@@ -1,0 +1,121 @@
+"""The workflow as a user drives it: `snakemake --lint`, a dry run of the whole DAG, and the
+data rules run for real on the lecture's data in a scratch directory."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_data import LECTURE_PRECIS, MLM_CSV, needs_mlm
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CONFIG_FILE = REPO_ROOT / "config" / "config.yaml"
+DATA_TARGETS = ["data/processed/mlm.parquet", "results/data/precis.csv"]
+
+# Every rule runs in the one environment workflow/bootstrap builds from requirements.lock
+# (no conda or container per rule), so Snakemake's lint asking for one per rule does not apply.
+NOT_APPLICABLE_LINTS = {"Specify a conda environment or container for each rule."}
+
+
+def snakemake(*args: str, cwd: Path = REPO_ROOT, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run this interpreter's Snakemake on the repository's Snakefile; return the result."""
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(REPO_ROOT / "Snakefile"), *args],
+        cwd=cwd, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def in_directory(directory: Path, *args: str, local_copy: Path | None = MLM_CSV) -> list[str]:
+    """Arguments that run the workflow in ``directory`` with the repository's config, the
+    data taken from ``local_copy`` (as offline machines and CI do)."""
+    config = ["--config", "data=" + json.dumps({"local_copy": str(local_copy)})] if local_copy \
+        else []  # fmt: skip
+    return ["--directory", str(directory), "--configfile", str(CONFIG_FILE), *config, "--", *args]
+
+
+def parse_lints(text: str) -> list[tuple[str, str]]:
+    """Return (where, title) for every lint in the text output of `snakemake --lint`."""
+    lints: list[tuple[str, str]] = []
+    where = ""
+    for line in text.splitlines():
+        if line.startswith("Lints for "):
+            where = line[len("Lints for ") :].rstrip(":")
+        elif match := re.match(r"^\s{4}\* (.+?):$", line):
+            lints.append((where, match.group(1)))
+    return lints
+
+
+def test_snakemake_lint_finds_nothing_to_fix() -> None:
+    result = snakemake("--lint", timeout=300)
+    output = result.stdout + result.stderr
+    lints = parse_lints(output)
+    assert lints or result.returncode == 0, output  # the output format is understood
+    relevant = [f"{where}: {title}" for where, title in lints if title not in NOT_APPLICABLE_LINTS]
+    assert relevant == [], "snakemake --lint:\n" + "\n".join(relevant)
+
+
+def test_dry_run_plans_the_whole_pipeline(tmp_path: Path) -> None:
+    result = snakemake("--dry-run", "--cores", "4", *in_directory(tmp_path), timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    plan = result.stdout + result.stderr
+    for rule in ("download_data", "validate_data", "data_precis", "all"):
+        assert re.search(rf"^\s*{rule}\s+\d+\s*$", plan, re.MULTILINE), f"{rule} not planned"
+    assert not (tmp_path / "data").exists()
+
+
+@needs_mlm
+def test_data_rules_run_on_the_lecture_data(tmp_path: Path) -> None:
+    result = snakemake("--cores", "2", *in_directory(tmp_path, *DATA_TARGETS))
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    frame = pd.read_parquet(tmp_path / "data/processed/mlm.parquet")
+    assert (len(frame), frame["id"].nunique()) == (219, 91)
+    assert list(frame.columns) == ["id", "group", "week", "wave", "con", "dan"]
+    assert int(frame["week"].isna().sum()) == 3
+
+    precis = pd.read_csv(tmp_path / "results/data/precis.csv", index_col="variable")
+    assert precis.loc["id", "mean"] == pytest.approx(119.9954338, abs=5e-8)
+    assert precis.loc["con", "sd"] == pytest.approx(0.07427626, abs=5e-9)
+    assert precis.loc["id", "histogram"] == "▁▂▂▅▇▅▃▅▂▂▂▁"
+    text = (tmp_path / "results/data/precis.txt").read_text(encoding="utf-8")
+    assert text == LECTURE_PRECIS
+
+    for output in ("data/raw/mlm.csv", "data/processed/mlm.parquet", *DATA_TARGETS[1:],
+                   "results/data/precis.txt"):  # fmt: skip
+        assert (tmp_path / f"{output}.prov.json").is_file(), f"{output} has no provenance record"
+    for log in ("download_data", "validate_data", "data_precis"):
+        assert (tmp_path / f"logs/data/{log}.log").is_file()
+
+    audit = subprocess.run(
+        [sys.executable, "-m", "mlmpipe", "audit", "--config", str(CONFIG_FILE), "results"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert "ok  results/data/precis.csv" in audit.stdout
+
+    # The file is the same whichever way it came: going online does not redo anything.
+    again = snakemake("--dry-run", *in_directory(tmp_path, *DATA_TARGETS, local_copy=None))
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_unreachable_data_url_fails_with_a_hint_and_writes_nothing(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/mlm.csv"
+    result = snakemake(
+        "--cores", "1", "--directory", str(tmp_path), "--configfile", str(CONFIG_FILE),
+        "--config", "data=" + json.dumps({"url": url, "retries": 0}), "--", "data/raw/mlm.csv",
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert f"could not download {url} (1 attempt; last error:" in result.stderr
+    assert "set data.local_copy in config/config.yaml" in result.stderr
+    assert not (tmp_path / "data/raw/mlm.csv").exists()
+    assert "could not download" in (tmp_path / "logs/data/download_data.log").read_text()
