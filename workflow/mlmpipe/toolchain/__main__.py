@@ -1,0 +1,49 @@
+"""Command line: ``python -m mlmpipe.toolchain [--dest DIR] [--force] [--quiet-if-built]``.
+
+Builds (or checks) the project-local CmdStan and prints its path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from mlmpipe.toolchain import ToolchainError, build_toolchain, default_home, is_built
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the toolchain; return the process exit code (0 ok, 1 build failed)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m mlmpipe.toolchain",
+        description="Assemble a CmdStan 2.35 from the httpstan wheel and print its path.",
+    )
+    parser.add_argument("--dest", type=Path, default=None,
+                        help=f"CmdStan directory to build (default: {default_home()})")
+    parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    parser.add_argument("--quiet-if-built", action="store_true",
+                        help="print nothing when the build is already up to date")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="toolchain: %(message)s", stream=sys.stderr)
+
+    up_to_date = not args.force and is_built(args.dest)
+    if up_to_date and args.quiet_if_built:
+        return 0
+    if not up_to_date:
+        print("toolchain: building CmdStan (a few minutes, once)", file=sys.stderr)
+    started = time.monotonic()
+    try:
+        path = build_toolchain(args.dest, force=args.force)
+    except ToolchainError as exc:
+        print(f"toolchain: {exc}", file=sys.stderr)
+        return 1
+    if not up_to_date:
+        print(f"toolchain: ready in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
