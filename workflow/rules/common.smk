@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
-from mlmpipe.models import load_specs  # noqa: E402
+from mlmpipe.models import load_specs, spec_to_dict  # noqa: E402
 
 SPECS = load_specs(config)
 MODELS = list(SPECS)
@@ -75,6 +75,40 @@ def draws_targets():
         "results/tables/m3_epred_trajectories.csv",
         "results/tables/m4_epred_trajectories.csv",
     ]
+
+
+# ----------------------------------------------------------------- fit and posterior stages
+
+REPOSITORY = Path(workflow.basedir)
+
+
+def stan_program(wildcards):
+    """The model's Stan program: its config path, read from the repository when the working
+    directory (`--directory`) has no such file."""
+    path = Path(SPECS[wildcards.model].stan_file)
+    if path.is_absolute() or path.exists():
+        return str(path)
+    return str(REPOSITORY / path)
+
+
+def model_spec(wildcards):
+    """The model's structure and priors, as a plain dict (a change re-runs the job)."""
+    spec = spec_to_dict(SPECS[wildcards.model])
+    keep = ("formula", "response", "intercept", "population", "nlpar", "varying", "priors")
+    return {key: spec[key] for key in keep}
+
+
+def sampler_settings(wildcards):
+    """The model's sampler settings: chains, iter, warmup, seed, adapt_delta, max_treedepth."""
+    spec = SPECS[wildcards.model]
+    return {
+        "chains": spec.chains,
+        "iter": spec.iter,
+        "warmup": spec.warmup,
+        "seed": spec.seed,
+        "adapt_delta": spec.adapt_delta,
+        "max_treedepth": spec.max_treedepth,
+    }
 
 
 def loo_compare_targets():

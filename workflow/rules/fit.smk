@@ -2,29 +2,7 @@
 # compiled program (built under results/build/, never beside stan/*.stan) and the CmdStan
 # CSVs. A model's program is compiled from its own Stan file only, so editing stan/m3.stan
 # refits m3 alone; a prior is data, so changing one re-samples without recompiling.
-
-from mlmpipe.models import spec_to_dict
-
-
-def model_spec(wildcards):
-    """The model's structure and priors, as a plain dict (a change re-runs the job)."""
-    spec = spec_to_dict(SPECS[wildcards.model])
-    keep = ("formula", "response", "intercept", "population", "nlpar", "varying", "priors")
-    return {key: spec[key] for key in keep}
-
-
-def sampler_settings(wildcards):
-    """The model's sampler settings: chains, iter, warmup, seed, adapt_delta, max_treedepth."""
-    spec = SPECS[wildcards.model]
-    return {
-        "chains": spec.chains,
-        "iter": spec.iter,
-        "warmup": spec.warmup,
-        "seed": spec.seed,
-        "adapt_delta": spec.adapt_delta,
-        "max_treedepth": spec.max_treedepth,
-    }
-
+# Input functions (stan_program, model_spec, sampler_settings) live in common.smk.
 
 rule model_data:
     input:
@@ -42,7 +20,7 @@ rule model_data:
 
 rule compile_model:
     input:
-        stan=lambda wildcards: SPECS[wildcards.model].stan_file,
+        stan=stan_program,
         toolchain="results/toolchain/cmdstan.json",
     output:
         exe="results/build/{model}/{model}",
