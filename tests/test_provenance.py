@@ -378,6 +378,7 @@ def test_png_record_round_trip_keeps_the_image_and_its_other_metadata(
     info = PngImagePlugin.PngInfo()
     info.add_text("Software", "matplotlib")
     Image.new("RGB", (5, 4), (224, 122, 95)).save("f.png", pnginfo=info)
+    os.chmod("f.png", 0o640)
     pixels = Image.open("f.png").tobytes()
     Path("in.csv").write_text("a\n1\n")
     write_record("f.png", rule="plot", inputs={"table": "in.csv"}, params={"seed": 9})
@@ -391,6 +392,10 @@ def test_png_record_round_trip_keeps_the_image_and_its_other_metadata(
         assert image.text["Software"] == "matplotlib"
         embedded = json.loads(image.text["provenance"])
     assert Path("f.png").read_bytes().count(b"iTXtprovenance") == 1
+    assert Path("f.png").stat().st_mode & 0o777 == 0o640
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert Path("f.png.prov.json").stat().st_mode & 0o777 == 0o666 & ~umask
     sidecar = load_record("f.png.prov.json")
     assert read_png_record("f.png") == embedded
     assert embedded["output"]["sha256"] is None

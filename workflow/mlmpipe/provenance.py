@@ -296,8 +296,8 @@ def embed_png_text(path: str | os.PathLike[str], text: str, key: str = PNG_KEY) 
     """Put ``text`` into the PNG at ``path`` as a compressed iTXt chunk called ``key``.
 
     Any earlier chunk with the same keyword is replaced; the image data and every other chunk
-    are kept byte for byte. The file is rewritten atomically. Returns the path; raises
-    ProvenanceError naming the file if it is not a valid PNG.
+    are kept byte for byte. The file is rewritten atomically and keeps its permissions.
+    Returns the path; raises ProvenanceError naming the file if it is not a valid PNG.
     """
     p = Path(path)
     chunks = _png_chunks(p.read_bytes(), os.fspath(path))
@@ -311,7 +311,10 @@ def embed_png_text(path: str | os.PathLike[str], text: str, key: str = PNG_KEY) 
     body = keyword + b"\x00" + b"\x01\x00" + b"\x00" + b"\x00" + zlib.compress(text.encode(), 9)
     new = _make_chunk(b"iTXt", body)
     out = _PNG_SIGNATURE + b"".join(kept[:-1]) + new + kept[-1]
-    return write_bytes_atomic(p, out)
+    mode = p.stat().st_mode & 0o7777
+    write_bytes_atomic(p, out)
+    os.chmod(p, mode)  # the rewrite keeps the file's permissions
+    return p
 
 
 def read_png_text(path: str | os.PathLike[str], key: str = PNG_KEY) -> str | None:
@@ -793,7 +796,16 @@ def write_record(
         embed_png_text(out, json.dumps(embedded, separators=(",", ":")))
         record["output"]["sha256"] = sha256_file(out)
         record["output"]["bytes"] = out.stat().st_size
-    return write_text_atomic(record_path(out), json.dumps(record, indent=2) + "\n")
+    sidecar = write_text_atomic(record_path(out), json.dumps(record, indent=2) + "\n")
+    os.chmod(sidecar, _default_file_mode())  # a temporary file is created owner-only
+    return sidecar
+
+
+def _default_file_mode() -> int:
+    """Return the mode a new file gets under the current umask (0o644 under umask 022)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 # --------------------------------------------------------------------------------------------
