@@ -13,8 +13,9 @@ Each output gets one status:
 
 Outputs are the figures and tables under the audited folders (by suffix, see
 :data:`mlmpipe.provenance.RECORDED_SUFFIXES`) and every path that has a record. Logs, Snakemake's
-own files, CmdStan internals (its CSV and console files, ``fit`` and ``build`` folders) and the
-audit's own report are not outputs; files inside a recorded directory output are audited with it.
+own files, CmdStan internals (its CSV and console files, ``fit`` and ``build`` folders), README
+files and the audit's own report are not outputs; files inside a recorded directory output are
+audited with it.
 
 The command line is ``python -m mlmpipe audit [PATHS...] [--json]``: exit status 0 only when
 every output is ok.
@@ -427,6 +428,8 @@ def _is_candidate(path: Path, top: Path) -> bool:
         return False
     parts = path.relative_to(top).parts[:-1]
     if any(part in EXCLUDED_DIRS or part.startswith(".") for part in parts):
+        return False
+    if path.name.lower().startswith("readme"):  # a folder's documentation, not a result
         return False
     return not CMDSTAN_INTERNAL.search(path.name) and not path.name.endswith(".log")
 
