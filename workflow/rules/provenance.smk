@@ -7,6 +7,10 @@
 # or unrecorded; the report names each one and why. Same check: python -m mlmpipe audit results
 
 
+# The front page of `snakemake --report report.html`: what the workflow does, and provenance.
+report: "../report/workflow.rst"
+
+
 rule audit:
     localrule: True
     log:
