@@ -18,8 +18,10 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import importlib.metadata
+import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -33,7 +35,9 @@ __all__ = [
     "build_toolchain",
     "cmdstan_path",
     "default_home",
+    "describe",
     "is_built",
+    "write_description",
 ]
 
 CMDSTAN_VERSION = "2.35.0"
@@ -227,9 +231,10 @@ def build_toolchain(dest: Path | None = None, *, force: bool = False) -> Path:
 
     A no-op when ``dest`` already holds a build from the same sources, httpstan
     version and compiler (unless ``force``).  Otherwise links httpstan's headers,
-    libraries and stanc, copies the driver and makefile, and runs ``make build``
-    (driver objects with and without STAN_THREADS, the precompiled model header,
-    and ``bin/stansummary``/``bin/diagnose`` when their sources exist).
+    libraries and stanc, copies the driver and makefile, and runs ``make build``:
+    the driver object and precompiled model header for the default flags, and
+    ``bin/stansummary``/``bin/diagnose`` when their sources exist.  The
+    STAN_THREADS variants are built by make on first use (about a minute, once).
 
     Args:
         dest: the CmdStan directory to build (default: :func:`default_home`).
@@ -268,3 +273,66 @@ def build_toolchain(dest: Path | None = None, *, force: bool = False) -> Path:
         os.replace(tmp, stamp)
         logger.info("built CmdStan in %.0f s", time.monotonic() - started)
     return dest
+
+
+# ---------------------------------------------------------------------------
+# Description of the CmdStan in use (for the pipeline's toolchain record).
+# ---------------------------------------------------------------------------
+def _makefile_version(path: Path) -> str:
+    """Return ``CMDSTAN_VERSION`` from ``path/makefile``.
+
+    Raises:
+        ToolchainError: the makefile is missing or has no such line.
+    """
+    try:
+        text = (path / "makefile").read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ToolchainError(f"{path} is not a CmdStan directory: {exc}") from exc
+    match = re.search(r"^CMDSTAN_VERSION\s*:?=\s*(\S+)", text, re.MULTILINE)
+    if match is None:
+        raise ToolchainError(f"{path / 'makefile'} has no CMDSTAN_VERSION line")
+    return match.group(1)
+
+
+def describe(path: Path | None = None) -> dict[str, str]:
+    """Describe a CmdStan directory (default: :func:`cmdstan_path`).
+
+    Returns:
+        ``path`` (absolute), ``version`` (from its makefile), ``source``
+        (``"project-local"`` for :func:`default_home`, else ``"CMDSTAN"``) and
+        ``stanc_version`` (``bin/stanc --version``).
+
+    Raises:
+        ToolchainError: the directory is not a CmdStan or its stanc does not run.
+    """
+    path = Path(path).resolve() if path is not None else cmdstan_path()
+    # cmdstanpy.set_cmdstan_path() exports CMDSTAN, so compare with our own build
+    from_env = path != default_home()
+    stanc = _run([str(path / "bin" / "stanc"), "--version"], path, "running stanc").strip()
+    return {
+        "path": str(path),
+        "version": _makefile_version(path),
+        "source": "CMDSTAN" if from_env else "project-local",
+        "stanc_version": stanc,
+    }
+
+
+def write_description(output: Path) -> dict[str, str]:
+    """Build the project-local CmdStan unless ``CMDSTAN`` is set, then describe it.
+
+    Writes the :func:`describe` record to ``output`` as JSON (via a temporary
+    file and a rename) and returns it.
+
+    Raises:
+        ToolchainError: the build failed or the CmdStan directory is unusable.
+    """
+    path = cmdstan_path()
+    if not os.environ.get("CMDSTAN"):
+        build_toolchain(path)
+    record = describe(path)
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, output)
+    return record

@@ -1,6 +1,7 @@
 """Command line: ``python -m mlmpipe.toolchain [--dest DIR] [--force] [--quiet-if-built]``.
 
-Builds (or checks) the project-local CmdStan and prints its path.
+Builds (or checks) the project-local CmdStan and prints its path; with ``--json PATH``
+describes the CmdStan in use (``CMDSTAN`` if set) in PATH.
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ import sys
 import time
 from pathlib import Path
 
-from mlmpipe.toolchain import ToolchainError, build_toolchain, default_home, is_built
+from mlmpipe.toolchain import (
+    ToolchainError,
+    build_toolchain,
+    default_home,
+    is_built,
+    write_description,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,8 +32,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
     parser.add_argument("--quiet-if-built", action="store_true",
                         help="print nothing when the build is already up to date")
+    parser.add_argument("--json", type=Path, default=None, metavar="PATH",
+                        help="write a description of the CmdStan in use to PATH (uses CMDSTAN "
+                        "if set, else builds the project-local one)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="toolchain: %(message)s", stream=sys.stderr)
+
+    if args.json is not None:
+        try:
+            record = write_description(args.json)
+        except ToolchainError as exc:
+            print(f"toolchain: {exc}", file=sys.stderr)
+            return 1
+        print(record["path"])
+        return 0
 
     up_to_date = not args.force and is_built(args.dest)
     if up_to_date and args.quiet_if_built:

@@ -702,7 +702,13 @@ int main(int argc, const char* argv[]) {
   try {
     return mlmpipe::command(argc, argv);
   } catch (const std::exception& e) {
-    std::cerr << "Error: " << e.what() << std::endl;
+    // Stan's own messages start with "Exception:"; others get an "Error: " lead so
+    // that every failure line is recognisable (cmdstanpy collects lines starting with E).
+    std::string what = e.what();
+    if (what.rfind("Exception", 0) == 0 || what.rfind("Error", 0) == 0)
+      std::cerr << what << std::endl;
+    else
+      std::cerr << "Error: " << what << std::endl;
     return stan::services::error_codes::SOFTWARE;
   }
 }
