@@ -714,12 +714,14 @@ def build_record(
     params: Mapping[str, Any] | None = None,
     command: str | None = None,
     wildcards: Mapping[str, Any] | None = None,
+    git_dir: str | os.PathLike[str] = ".",
 ) -> dict[str, Any]:
     """Return the record of ``output`` (which must exist) without writing anything.
 
-    ``output.sha256`` is the hash of the file as it is now. Raises FileNotFoundError naming the
-    output or an input that does not exist, and ProvenanceError when an input's record is
-    unreadable.
+    ``output.sha256`` is the hash of the file as it is now; ``git_dir`` is a folder inside the
+    pipeline's git working tree (default: the current directory). Raises FileNotFoundError
+    naming the output or an input that does not exist, and ProvenanceError when an input's
+    record is unreadable.
     """
     out = Path(output)
     if not out.exists():
@@ -751,7 +753,7 @@ def build_record(
             "stan": _stan_version(sampler, input_entries),
             "cmdstan": _cmdstan_info(input_entries),
         },
-        "git": git_state("."),
+        "git": git_state(os.fspath(git_dir)),
     }
 
 
@@ -764,13 +766,15 @@ def write_record(
     params: Mapping[str, Any] | None = None,
     command: str | None = None,
     wildcards: Mapping[str, Any] | None = None,
+    git_dir: str | os.PathLike[str] = ".",
 ) -> Path:
     """Write the record of ``output`` to ``<output>.prov.json`` atomically; return that path.
 
     ``inputs`` maps a name to a path or a list of paths (a Snakemake named list works too);
     ``config`` maps the config sections the output depends on (dotted keys such as
     ``"models.m3"`` are fine) to their values; ``params`` holds sampler settings, seeds and other
-    parameters; ``command`` overrides the default regenerate command (:func:`default_command`).
+    parameters; ``command`` overrides the default regenerate command (:func:`default_command`);
+    ``git_dir`` is a folder inside the pipeline's git working tree.
     A PNG output also gets the record embedded as an iTXt chunk called ``provenance`` before
     its hash is taken. Raises FileNotFoundError naming a missing output or input, and
     ProvenanceError naming a PNG that is invalid or an input record that cannot be read.
@@ -784,6 +788,7 @@ def write_record(
         params=params,
         command=command,
         wildcards=wildcards,
+        git_dir=git_dir,
     )
     if out.suffix.lower() == ".png" and out.is_file():
         embedded = json.loads(json.dumps(record))
@@ -865,7 +870,8 @@ def record_snakemake_outputs(
     folder) is recorded too, and with ``all_outputs`` every output is (a compiled Stan program,
     so that the records of the fits made with it reach its ``.stan`` file). ``config_keys``
     are dotted config keys, which may name wildcards (``"models.{model}"``); ``params`` are
-    merged over the rule's ``params:``. Returns the
+    merged over the rule's ``params:``. The git commit is that of the tree holding the script
+    (so a run with ``--directory`` elsewhere still names the pipeline's commit). Returns the
     record paths written. Raises ProvenanceError naming a config key that is not in the config,
     and the errors of :func:`write_record`.
     """
@@ -892,6 +898,7 @@ def record_snakemake_outputs(
                 config=config,
                 params=merged,
                 wildcards=wildcards,
+                git_dir=getattr(snakemake, "scriptdir", None) or ".",
             )
         )
     return written
