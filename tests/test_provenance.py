@@ -536,6 +536,13 @@ def test_a_png_without_its_sidecar_is_checked_against_its_embedded_record(tree: 
     assert audit([FIGURE], root=tree).entries[0].status == "altered"
 
 
+def test_an_unreadable_record_is_invalid_and_named(tree: Path) -> None:
+    Path(record_path(TABLE)).write_text("{not json")
+    entry = audit([TABLE], root=tree).entries[0]
+    assert entry.status == "invalid"
+    assert entry.reasons[0].startswith(f"{TABLE}.prov.json: not valid JSON")
+
+
 def test_audit_takes_one_file_a_record_or_a_folder(tree: Path) -> None:
     assert _statuses(tree, TABLE) == {TABLE: "ok"}
     assert _statuses(tree, f"{TABLE}.prov.json") == {TABLE: "ok"}
