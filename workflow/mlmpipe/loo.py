@@ -1,12 +1,13 @@
 """PSIS-LOO per model and comparisons between models, printed as the loo package prints them.
 
-:func:`compute_loo` runs ``arviz.loo(..., pointwise=True)`` on a model's pointwise
-log-likelihood and adds what the loo package (2.6+) reports beside it: the standard errors of
-``elpd_loo``, ``p_loo`` and ``looic`` as ``sqrt(n * var(pointwise))``, the PSIS effective
-sample size of each observation, the MCSE of ``elpd_loo`` and the Pareto k table (good below
-``min(1 - 1/log10(S), 0.7)``, bad up to 1, very bad above). The relative efficiency of each
-observation is computed from ``exp(log_lik)`` as loo's ``relative_eff`` does; ArviZ's PSIS
-takes one value for all observations, so it is given their mean.
+:func:`compute_loo` computes PSIS-LOO from a model's pointwise log-likelihood, with what the
+loo package (2.6+) reports beside it: the standard errors of ``elpd_loo``, ``p_loo`` and
+``looic`` as ``sqrt(n * var(pointwise))``, the PSIS effective sample size of each
+observation, the MCSE of ``elpd_loo`` and the Pareto k table (good below
+``min(1 - 1/log10(S), 0.7)``, bad up to 1, very bad above). PSIS (ArviZ's ``psislw``) runs
+observation by observation with each observation's relative efficiency of ``exp(log_lik)``,
+as loo's ``relative_eff`` and ``psis`` do, so the Pareto k values and ``elpd_loo`` agree with
+the loo package run on the same log-likelihood.
 
 :func:`compare` is ``loo_compare``: models sorted best first, ``elpd_diff`` and ``se_diff``
 from the pointwise differences with the best model. Models fitted to different rows are
@@ -192,7 +193,12 @@ def relative_efficiency(log_lik: np.ndarray) -> np.ndarray:
 
 
 def compute_loo(idata: Any, model: str = "", var_name: str | None = None) -> LooResult:
-    """Return the PSIS-LOO estimates of a fitted model (``arviz.loo`` with ``pointwise=True``).
+    """Return the PSIS-LOO estimates of a fitted model, observation by observation.
+
+    Each observation's log-likelihood draws are smoothed with ArviZ's ``psislw`` given that
+    observation's relative efficiency (loo's ``relative_eff``), as ``loo::loo`` does;
+    ``arviz.loo`` would use one relative efficiency for all observations, which changes the
+    tail length and so the Pareto k of observations whose efficiency is far from the mean.
 
     Pointwise: ``elpd_loo``, ``p_loo`` (``lpd - elpd_loo``), ``looic``, ``pareto_k``, ``ess``
     (the PSIS effective sample size, NA where k exceeds the threshold, as loo prints it) and
@@ -216,17 +222,18 @@ def compute_loo(idata: Any, model: str = "", var_name: str | None = None) -> Loo
     chains, draws, n = ll.shape
     s = chains * draws
     r_eff = relative_efficiency(ll)
-    reff = float(np.mean(r_eff))
-    result = az.loo(idata, pointwise=True, var_name=name, reff=reff, scale="log")
-    elpd_i = np.asarray(result["loo_i"].values, dtype=float)
-    k = np.asarray(result["pareto_k"].values, dtype=float)
     flat = ll.reshape(s, n)
     lpd_i = logsumexp(flat, axis=0) - np.log(s)
-
-    # PSIS weights, as ArviZ smooths them for az.loo, for each observation's ESS and MCSE
-    lw, _ = az.psislw(-flat.T, reff=reff)  # ArviZ wants (observation, draw)
-    w = np.exp(np.asarray(lw, dtype=float)).T
-    w /= w.sum(axis=0, keepdims=True)
+    # PSIS observation by observation, each with its own relative efficiency (its tail
+    # length depends on it), as the loo package does; ArviZ's az.loo takes one for all.
+    lw = np.empty((s, n))
+    k = np.empty(n)
+    for i in range(n):
+        smoothed, khat = az.psislw(-flat[:, i], reff=float(r_eff[i]))
+        lw[:, i] = np.asarray(smoothed, dtype=float)
+        k[i] = float(khat)
+    elpd_i = logsumexp(lw + flat, axis=0)  # lw is normalised: log sum of weights = 0
+    w = np.exp(lw)
     sum_w2 = (w**2).sum(axis=0)
     threshold = k_threshold(s)
     ess = np.where(k <= threshold, r_eff / sum_w2, np.nan)
