@@ -18,7 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from mlmpipe import cli
+from mlmpipe import cli, pngtext
 from mlmpipe.audit import audit, config_diff, load_current_config, run_for_snakemake
 from mlmpipe.fileio import sha256_file
 from mlmpipe.provenance import (
@@ -392,6 +392,7 @@ def test_png_record_round_trip_keeps_the_image_and_its_other_metadata(
         assert image.text["Software"] == "matplotlib"
         embedded = json.loads(image.text["provenance"])
     assert Path("f.png").read_bytes().count(b"iTXtprovenance") == 1
+    assert pngtext.read_text("f.png", "Software") == "matplotlib"  # Pillow's tEXt chunk
     assert Path("f.png").stat().st_mode & 0o777 == 0o640
     umask = os.umask(0o022)
     os.umask(umask)

@@ -22,32 +22,37 @@ added without re-encoding the image. A file cannot contain its own sha256, so th
 ``output.sha256`` set to null and keeps ``output.content_sha256``; the sidecar has both.
 
 Paths in records are relative to the working directory (Snakemake's, the repository root), with
-forward slashes. The audit of records against the files on disk is in :mod:`mlmpipe.audit`.
+forward slashes. The audit of records against the files on disk is in :mod:`mlmpipe.audit`;
+PNG chunks are handled by :mod:`mlmpipe.pngtext`, and versions, git state and sampler settings
+are gathered by :mod:`mlmpipe.runinfo`.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as _dt
-import functools
 import hashlib
-import importlib.metadata
 import json
 import math
 import os
 import platform
-import re
 import shlex
-import struct
-import subprocess
 import sys
-import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mlmpipe.fileio import sha256_file, write_bytes_atomic, write_text_atomic
+from mlmpipe import pngtext
+from mlmpipe.fileio import sha256_file, write_text_atomic
+from mlmpipe.runinfo import (
+    PACKAGES,
+    discover_cmdstan,
+    git_state,
+    package_versions,
+    read_toolchain_json,
+    sampler_settings,
+    utc_now,
+)
 
 SCHEMA = "mlmpipe-provenance/1"
 """The ``schema`` value of every record this module writes."""
@@ -67,27 +72,30 @@ RECORDED_SUFFIXES = frozenset(
 )  # fmt: skip
 """Suffixes of the files that count as figures and tables (lower case)."""
 
-PACKAGES = (
-    "mlmpipe",
-    "snakemake",
-    "cmdstanpy",
-    "arviz",
-    "plotnine",
-    "matplotlib",
-    "pandas",
-    "numpy",
-    "scipy",
-    "xarray",
-    "pyarrow",
-)
-"""The Python distributions whose versions every record lists."""
-
 TOOLCHAIN_JSON_NAME = "cmdstan.json"
 """An input with this file name is read as the CmdStan toolchain description."""
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
-_GIT_CHANGES_LISTED = 50
+__all__ = [
+    "PACKAGES",
+    "PNG_KEY",
+    "RECORD_SUFFIX",
+    "RECORDED_SUFFIXES",
+    "SCHEMA",
+    "ProvenanceError",
+    "build_record",
+    "discover_cmdstan",
+    "embed_png_text",
+    "find_record",
+    "load_record",
+    "png_content_sha256",
+    "read_png_record",
+    "read_png_text",
+    "record_path",
+    "record_snakemake_outputs",
+    "render_markdown",
+    "source_leaves",
+    "write_record",
+]
 
 
 class ProvenanceError(RuntimeError):
@@ -234,109 +242,46 @@ def named_items(values: Any) -> list[tuple[str, Any]]:
 
 
 # --------------------------------------------------------------------------------------------
-# PNG text chunks
+# PNG metadata (the chunk handling is in mlmpipe.pngtext)
 
 
-def _png_chunks(data: bytes, path: str) -> list[tuple[bytes, bytes]]:
-    """Split PNG bytes into ``(type, chunk bytes including length and CRC)``; raise if invalid."""
-    if not data.startswith(_PNG_SIGNATURE):
-        raise ProvenanceError(f"{path}: not a PNG file (bad signature)")
-    chunks: list[tuple[bytes, bytes]] = []
-    pos = len(_PNG_SIGNATURE)
-    while pos < len(data):
-        if pos + 8 > len(data):
-            raise ProvenanceError(f"{path}: truncated PNG chunk at byte {pos}")
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind = data[pos + 4 : pos + 8]
-        end = pos + 12 + length
-        if end > len(data):
-            raise ProvenanceError(f"{path}: truncated PNG chunk {kind!r} at byte {pos}")
-        chunks.append((kind, data[pos:end]))
-        pos = end
-        if kind == b"IEND":
-            break
-    if not chunks or chunks[-1][0] != b"IEND":
-        raise ProvenanceError(f"{path}: PNG has no IEND chunk")
-    return chunks
-
-
-def _text_chunk_keyword(chunk: bytes) -> bytes:
-    """Return the keyword of a tEXt/zTXt/iTXt chunk (given with length and CRC)."""
-    body = chunk[8:-4]
-    return body.split(b"\x00", 1)[0]
-
-
-def _is_provenance_chunk(kind: bytes, chunk: bytes) -> bool:
-    return kind in _TEXT_CHUNKS and _text_chunk_keyword(chunk) == PNG_KEY.encode("latin-1")
-
-
-def _make_chunk(kind: bytes, body: bytes) -> bytes:
-    crc = zlib.crc32(kind + body) & 0xFFFFFFFF
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-
-def png_without_provenance(data: bytes, path: str = "<png>") -> bytes:
-    """Return PNG bytes with every text chunk whose keyword is ``provenance`` removed."""
-    chunks = _png_chunks(data, path)
-    kept = [chunk for kind, chunk in chunks if not _is_provenance_chunk(kind, chunk)]
-    return _PNG_SIGNATURE + b"".join(kept)
+@contextlib.contextmanager
+def _png_errors() -> Iterator[None]:
+    """Re-raise a PngError (an invalid PNG, named) as a ProvenanceError."""
+    try:
+        yield
+    except pngtext.PngError as error:
+        raise ProvenanceError(str(error)) from error
 
 
 def png_content_sha256(path: str | os.PathLike[str]) -> str:
-    """Return the sha256 of the PNG at ``path`` without its provenance chunk.
+    """Return the sha256 of the PNG at ``path`` without its ``provenance`` chunk.
 
     This is the hash that the embedded record can carry (a file cannot contain its own hash).
     Raises ProvenanceError naming the file if it is not a valid PNG.
     """
-    data = Path(path).read_bytes()
-    return hashlib.sha256(png_without_provenance(data, os.fspath(path))).hexdigest()
+    with _png_errors():
+        return pngtext.sha256_without_text(path, PNG_KEY)
 
 
 def embed_png_text(path: str | os.PathLike[str], text: str, key: str = PNG_KEY) -> Path:
     """Put ``text`` into the PNG at ``path`` as a compressed iTXt chunk called ``key``.
 
-    Any earlier chunk with the same keyword is replaced; the image data and every other chunk
-    are kept byte for byte. The file is rewritten atomically and keeps its permissions.
-    Returns the path; raises ProvenanceError naming the file if it is not a valid PNG.
+    Replaces an earlier chunk of that name; the image and other chunks are kept byte for byte,
+    and the file keeps its permissions. Returns the path; raises ProvenanceError naming the file
+    if it is not a valid PNG.
     """
-    p = Path(path)
-    chunks = _png_chunks(p.read_bytes(), os.fspath(path))
-    keyword = key.encode("latin-1")
-    kept = [
-        chunk
-        for kind, chunk in chunks
-        if not (kind in _TEXT_CHUNKS and _text_chunk_keyword(chunk) == keyword)
-    ]
-    # iTXt: keyword, NUL, compression flag, method, language tag, NUL, translated keyword, NUL, text
-    body = keyword + b"\x00" + b"\x01\x00" + b"\x00" + b"\x00" + zlib.compress(text.encode(), 9)
-    new = _make_chunk(b"iTXt", body)
-    out = _PNG_SIGNATURE + b"".join(kept[:-1]) + new + kept[-1]
-    mode = p.stat().st_mode & 0o7777
-    write_bytes_atomic(p, out)
-    os.chmod(p, mode)  # the rewrite keeps the file's permissions
-    return p
+    with _png_errors():
+        return pngtext.embed_text(path, key, text)
 
 
 def read_png_text(path: str | os.PathLike[str], key: str = PNG_KEY) -> str | None:
-    """Return the text of the PNG chunk called ``key`` (tEXt, zTXt or iTXt), or None if absent.
+    """Return the text of the PNG chunk called ``key``, or None if absent.
 
     Raises ProvenanceError naming the file if it is not a valid PNG.
     """
-    keyword = key.encode("latin-1")
-    for kind, chunk in _png_chunks(Path(path).read_bytes(), os.fspath(path)):
-        if kind not in _TEXT_CHUNKS or _text_chunk_keyword(chunk) != keyword:
-            continue
-        rest = chunk[8:-4][len(keyword) + 1 :]
-        if kind == b"tEXt":
-            return rest.decode("latin-1")
-        if kind == b"zTXt":
-            return zlib.decompress(rest[1:]).decode("latin-1")
-        compressed = rest[0] == 1
-        rest = rest[2:]
-        _language, rest = rest.split(b"\x00", 1)
-        _translated, rest = rest.split(b"\x00", 1)
-        return (zlib.decompress(rest) if compressed else rest).decode("utf-8")
-    return None
+    with _png_errors():
+        return pngtext.read_text(path, key)
 
 
 def read_png_record(path: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -391,232 +336,6 @@ def find_record(output: str | os.PathLike[str]) -> dict[str, Any] | None:
 
 
 # --------------------------------------------------------------------------------------------
-# What a record says about the environment
-
-
-def utc_now() -> str:
-    """Return the current UTC time as ISO 8601 with a ``Z`` suffix, to the second."""
-    now = _dt.datetime.now(_dt.UTC).replace(microsecond=0)
-    return now.isoformat().replace("+00:00", "Z")
-
-
-@functools.lru_cache(maxsize=8)
-def git_state(directory: str = ".") -> dict[str, Any]:
-    """Return ``{"commit", "dirty", "changes"}`` for the git working tree holding ``directory``.
-
-    ``changes`` lists up to 50 lines of ``git status --porcelain`` (modified and untracked
-    files; ignored build outputs do not count). When git or the repository is missing, the commit
-    and dirty flag are None and ``error`` says why. Cached per process.
-    """
-
-    def run(*args: str) -> str:
-        # --no-optional-locks: never take the index lock that a concurrent commit needs
-        command = ["git", "--no-optional-locks", *args]
-        return subprocess.run(
-            command, cwd=directory, capture_output=True, text=True, check=True, timeout=30
-        ).stdout
-
-    try:
-        commit = run("rev-parse", "HEAD").strip()
-        status = run("status", "--porcelain").splitlines()
-    except (OSError, subprocess.SubprocessError) as error:
-        message = getattr(error, "stderr", None) or str(error)
-        return {"commit": None, "dirty": None, "changes": [], "error": message.strip()}
-    return {
-        "commit": commit,
-        "dirty": bool(status),
-        "changes": status[:_GIT_CHANGES_LISTED],
-        "changes_total": len(status),
-    }
-
-
-@functools.lru_cache(maxsize=1)
-def package_versions() -> dict[str, str | None]:
-    """Return the installed version of each package in :data:`PACKAGES` (None if absent)."""
-    versions: dict[str, str | None] = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
-
-
-@functools.lru_cache(maxsize=1)
-def discover_cmdstan() -> dict[str, Any]:
-    """Return what can be found about the CmdStan this process would use.
-
-    The directory is cmdstanpy's current one when cmdstanpy is already imported (it may have
-    been set with ``set_cmdstan_path``), else ``$CMDSTAN``, else the newest ``cmdstan-*`` under
-    the project's ``.cmdstan/`` or ``~/.cmdstan/``; cmdstanpy is not imported just for this.
-    Keys: ``path``, ``version`` (from its makefile), ``stanc_version`` (``stanc --version``),
-    ``source``; what cannot be found is None and ``error`` says why. Never raises. Cached.
-    """
-    info: dict[str, Any] = {"path": None, "version": None, "stanc_version": None}
-    path, info["source"] = _find_cmdstan()
-    if path is None:
-        info["error"] = "no CmdStan found (cmdstanpy, $CMDSTAN, .cmdstan/, ~/.cmdstan/)"
-        return info
-    info["path"] = os.fspath(path)
-    info["version"] = _cmdstan_makefile_version(path)
-    stanc = path / "bin" / ("stanc.exe" if os.name == "nt" else "stanc")
-    try:
-        out = subprocess.run(
-            [os.fspath(stanc), "--version"], capture_output=True, text=True, timeout=30
-        )
-        info["stanc_version"] = (out.stdout or out.stderr).strip() or None
-    except (OSError, subprocess.SubprocessError) as error:
-        info["error"] = f"{stanc}: {error}"
-    return info
-
-
-def _find_cmdstan() -> tuple[Path | None, str]:
-    """Return (CmdStan directory or None, how it was found)."""
-    cmdstanpy = sys.modules.get("cmdstanpy")
-    if cmdstanpy is not None:
-        with contextlib.suppress(Exception):
-            return Path(cmdstanpy.cmdstan_path()), "discovered: cmdstanpy.cmdstan_path()"
-    if os.environ.get("CMDSTAN"):
-        return Path(os.environ["CMDSTAN"]), "discovered: $CMDSTAN"
-    for home in (Path(".cmdstan"), Path.home() / ".cmdstan"):
-        found = sorted(
-            (p for p in home.glob("cmdstan-*") if (p / "makefile").is_file()),
-            key=lambda p: [int(x) if x.isdigit() else 0 for x in re.split(r"[.-]", p.name)[1:]],
-        )
-        if found:
-            return found[-1], f"discovered: newest under {home}"
-    return None, "discovered: none"
-
-
-def _cmdstan_makefile_version(path: Path) -> str | None:
-    """Return ``CMDSTAN_VERSION`` from CmdStan's makefile, or None."""
-    with contextlib.suppress(OSError):
-        for line in (path / "makefile").read_text(errors="replace").splitlines():
-            match = re.match(r"\s*CMDSTAN_VERSION\s*:?=\s*(\S+)", line)
-            if match:
-                return match.group(1)
-    return None
-
-
-def read_toolchain_json(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Return the CmdStan description in a toolchain JSON (``path``, ``version``,
-    ``stanc_version``, ``source``), with ``file`` naming it.
-
-    Raises ProvenanceError naming the file when it is not a JSON object.
-    """
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise ProvenanceError(f"{path}: cannot read the toolchain description: {error}") from error
-    if not isinstance(data, dict):
-        raise ProvenanceError(f"{path}: the toolchain description is not a JSON object")
-    info = {key: data.get(key) for key in ("path", "version", "stanc_version", "source")}
-    info["file"] = display_path(path)
-    return info
-
-
-# --------------------------------------------------------------------------------------------
-# CmdStan CSV headers
-
-_SAMPLER_LEAVES = {
-    "model": "model",
-    "method": "method",
-    "num_samples": "num_samples",
-    "num_warmup": "num_warmup",
-    "save_warmup": "save_warmup",
-    "thin": "thin",
-    "delta": "adapt_delta",
-    "max_depth": "max_treedepth",
-    "metric": "metric",
-    "engine": "engine",
-    "algorithm": "algorithm",
-    "stepsize": "stepsize",
-    "stepsize_jitter": "stepsize_jitter",
-    "init": "init",
-    "num_chains": "num_chains",
-    "num_threads": "num_threads",
-    "id": "chain_id",
-    "seed": "seed",
-    "stanc_version": "stanc_version",
-    "stancflags": "stancflags",
-}
-
-
-def read_cmdstan_csv_header(path: str | os.PathLike[str]) -> dict[str, str] | None:
-    """Return the sampler settings in the comment header of a CmdStan CSV, or None.
-
-    Keys are the readable names of :data:`_SAMPLER_LEAVES` plus ``stan_version``
-    (``major.minor.patch``); values are strings without CmdStan's ``(Default)`` marks. Returns
-    None when the file does not start like a CmdStan CSV.
-    """
-    found: dict[str, str] = {}
-    version: dict[str, str] = {}
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        first = True
-        for line in handle:
-            if not line.startswith("#"):
-                break
-            content = line[1:].strip()
-            if first and not content.startswith("stan_version_major"):
-                return None
-            first = False
-            if " = " not in content:
-                if content.startswith("Adaptation terminated"):
-                    break
-                continue
-            key, _, value = content.partition(" = ")
-            key, value = key.strip(), value.replace("(Default)", "").strip()
-            if key.startswith("stan_version_"):
-                version[key.removeprefix("stan_version_")] = value
-            elif key in _SAMPLER_LEAVES and _SAMPLER_LEAVES[key] not in found:
-                found[_SAMPLER_LEAVES[key]] = value
-    if first:
-        return None
-    if version:
-        found["stan_version"] = ".".join(version.get(k, "?") for k in ("major", "minor", "patch"))
-    return found
-
-
-def _csv_files(path: Path) -> list[Path]:
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*.csv") if not p.name.startswith("."))
-    return [path] if path.suffix.lower() == ".csv" and path.is_file() else []
-
-
-def sampler_settings(paths: Iterable[str | os.PathLike[str]]) -> dict[str, Any] | None:
-    """Return the sampler settings CmdStan wrote into the CSVs among ``paths`` (files or folders).
-
-    The result has ``settings`` (what every chain shares), ``chains`` (per CSV: ``file``,
-    ``chain_id``, ``seed`` and any other setting that differs) and ``stan_version``; None when
-    there is no CmdStan CSV among them.
-    """
-    headers: list[tuple[str, dict[str, str]]] = []
-    for path in paths:
-        for csv in _csv_files(Path(path)):
-            header = read_cmdstan_csv_header(csv)
-            if header is not None:
-                headers.append((display_path(csv), header))
-    if not headers:
-        return None
-    keys = set().union(*(h.keys() for _, h in headers))
-    common = {
-        k: headers[0][1][k]
-        for k in sorted(keys)
-        if all(h.get(k) == headers[0][1].get(k) for _, h in headers)
-    }
-    chains = []
-    for name, header in headers:
-        row: dict[str, Any] = {"file": name}
-        row.update({k: v for k, v in sorted(header.items()) if k not in common})
-        chains.append(row)
-    return {
-        "settings": common,
-        "chains": chains,
-        "stan_version": common.get("stan_version"),
-    }
-
-
-# --------------------------------------------------------------------------------------------
 # Building and writing records
 
 
@@ -663,7 +382,10 @@ def _cmdstan_info(inputs: list[dict[str, Any]]) -> dict[str, Any]:
     else what is discoverable."""
     for entry in inputs:
         if entry["kind"] == "file" and Path(entry["path"]).name == TOOLCHAIN_JSON_NAME:
-            return read_toolchain_json(entry["path"])
+            try:
+                return {**read_toolchain_json(entry["path"]), "file": entry["path"]}
+            except ValueError as error:
+                raise ProvenanceError(str(error)) from error
     for entry in inputs:
         upstream = entry.get("upstream") or {}
         cmdstan = (upstream.get("versions") or {}).get("cmdstan")
@@ -730,7 +452,8 @@ def build_record(
     output_entry = _describe_path(out)
     if out.suffix.lower() == ".png" and out.is_file():
         output_entry["content_sha256"] = png_content_sha256(out)
-    sampler = sampler_settings([out, *(e["path"] for e in input_entries if "upstream" not in e)])
+    plain_inputs = [e["path"] for e in input_entries if "upstream" not in e]
+    sampler = sampler_settings([output_entry["path"], *plain_inputs])
     if sampler is None:
         sampler = _upstream_sampler(input_entries)
     sections = to_jsonable(dict(config or {}))
