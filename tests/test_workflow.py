@@ -119,3 +119,15 @@ def test_unreachable_data_url_fails_with_a_hint_and_writes_nothing(tmp_path: Pat
     assert "set data.local_copy in config/config.yaml" in result.stderr
     assert not (tmp_path / "data/raw/mlm.csv").exists()
     assert "could not download" in (tmp_path / "logs/data/download_data.log").read_text()
+
+
+def test_ci_runs_the_readme_quick_start_test_command() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## Quick start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line.split("#", 1)[0].strip() for line in quick_start.splitlines()]
+    assert "workflow/bootstrap snakemake --cores 4" in commands
+    assert "workflow/bootstrap pytest" in commands
+    ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert re.search(r"^workflow/bootstrap pytest\b", ci, re.MULTILINE)
+    assert (REPO_ROOT / ".ci" / "run").stat().st_mode & 0o111
+    assert (REPO_ROOT / "workflow" / "bootstrap").stat().st_mode & 0o111
