@@ -69,7 +69,7 @@ ROW_CONVENTION = "the header is row 1"
 LOCAL_COPY_HINT = (
     "To use a copy of mlm.csv you already have, set data.local_copy in config/config.yaml "
     "to its path (a relative path is relative to the repository root), or pass it on the "
-    'command line: snakemake --cores 4 --config \'data={{"local_copy": "{example}"}}\'. '
+    'command line: workflow/bootstrap snakemake --cores 4 --config \'data={{"local_copy": "{example}"}}\'. '
     "The copy is checked against data.sha256 exactly like a download."
 )
 
