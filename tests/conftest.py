@@ -13,7 +13,6 @@ def cmdstan_dir():
     import os
 
     import cmdstanpy
-
     from mlmpipe.toolchain import build_toolchain, cmdstan_path
 
     path = cmdstan_path() if os.environ.get("CMDSTAN") else build_toolchain()

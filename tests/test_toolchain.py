@@ -19,7 +19,6 @@ from pathlib import Path
 import cmdstanpy
 import numpy as np
 import pytest
-
 from mlmpipe import toolchain
 
 # Whether the session runs against an external CmdStan (read before cmdstanpy sets CMDSTAN).
@@ -131,8 +130,12 @@ def data_file(model_dir) -> Path:
 def fit4(bernoulli, data_file, model_dir) -> cmdstanpy.CmdStanMCMC:
     """Four chains, one process each, in parallel."""
     return bernoulli.sample(
-        data=str(data_file), chains=4, parallel_chains=4, seed=1,
-        output_dir=model_dir / "fit4", show_progress=False,
+        data=str(data_file),
+        chains=4,
+        parallel_chains=4,
+        seed=1,
+        output_dir=model_dir / "fit4",
+        show_progress=False,
     )
 
 
@@ -175,10 +178,14 @@ def test_layout_cmdstanpy_accepts(cmdstan_dir):
     assert cmdstanpy.cmdstan_version() == (2, 35)
     assert "CMDSTAN_VERSION := 2.35.0" in (cmdstan_dir / "makefile").read_text()
     stanc = str(cmdstan_dir / "bin" / "stanc")
-    assert "stanc3 v2.35.0" in subprocess.run(
-        [stanc, "--version"], capture_output=True, text=True, check=True).stdout
-    assert "--info" in subprocess.run(
-        [stanc, "--help"], capture_output=True, text=True, check=True).stdout
+    assert (
+        "stanc3 v2.35.0"
+        in subprocess.run([stanc, "--version"], capture_output=True, text=True, check=True).stdout
+    )
+    assert (
+        "--info"
+        in subprocess.run([stanc, "--help"], capture_output=True, text=True, check=True).stdout
+    )
 
 
 def test_description_record(cmdstan_dir, tmp_path):
@@ -226,7 +233,10 @@ def test_syntax_error_shows_stancs_message(cmdstan_dir, model_dir):
     # make passes stanc's message through unchanged and fails
     proc = subprocess.run(
         ["make", "STANCFLAGS+=--filename-in-msg=broken.stan", str(model_dir / "syntax" / "broken")],
-        cwd=cmdstan_dir, capture_output=True, text=True)
+        cwd=cmdstan_dir,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode != 0
     assert "Syntax error in 'broken.stan', line 1, column 20 to column 21" in proc.stderr
     assert '";" expected after variable declaration.' in proc.stderr
@@ -239,11 +249,23 @@ def test_syntax_error_shows_stancs_message(cmdstan_dir, model_dir):
 def test_sample_four_parallel_chains(fit4):
     assert fit4.draws().shape == (1000, 4, 10)
     assert fit4.column_names == (
-        "lp__", "accept_stat__", "stepsize__", "treedepth__", "n_leapfrog__",
-        "divergent__", "energy__", "theta", "y_rep", "log_lik",
+        "lp__",
+        "accept_stat__",
+        "stepsize__",
+        "treedepth__",
+        "n_leapfrog__",
+        "divergent__",
+        "energy__",
+        "theta",
+        "y_rep",
+        "log_lik",
     )
     assert [Path(f).name[-6:] for f in fit4.runset.csv_files] == [
-        "_1.csv", "_2.csv", "_3.csv", "_4.csv"]
+        "_1.csv",
+        "_2.csv",
+        "_3.csv",
+        "_4.csv",
+    ]
     assert 0.15 < fit4.stan_variable("theta").mean() < 0.35
     assert fit4.step_size.shape == (4,) and fit4.metric_type == "diag_e"
 
@@ -261,7 +283,10 @@ def test_csv_header_is_cmdstan_235s(fit4):
     lines = text.splitlines()
     names = next(i for i, ln in enumerate(lines) if ln.startswith("lp__"))
     assert lines[names + 1 : names + 5][:3] == [
-        "# Adaptation terminated", lines[names + 2], "# Diagonal elements of inverse mass matrix:"]
+        "# Adaptation terminated",
+        lines[names + 2],
+        "# Diagonal elements of inverse mass matrix:",
+    ]
     assert re.fullmatch(r"# Step size = [\d.]+", lines[names + 2])
     assert re.fullmatch(r"#  Elapsed Time: [\d.e-]+ seconds \(Warm-up\)", lines[-4])
     assert lines[-1] == "# "
@@ -274,30 +299,44 @@ def test_progress_lines_on_stdout(fit4):
 
 
 def test_same_seed_gives_byte_identical_draws(bernoulli, data_file, fit4, tmp_path):
-    again = bernoulli.sample(data=str(data_file), chains=4, parallel_chains=4, seed=1,
-                             output_dir=tmp_path, show_progress=False)
-    for first, second in zip(fit4.runset.csv_files, again.runset.csv_files):
+    again = bernoulli.sample(
+        data=str(data_file),
+        chains=4,
+        parallel_chains=4,
+        seed=1,
+        output_dir=tmp_path,
+        show_progress=False,
+    )
+    for first, second in zip(fit4.runset.csv_files, again.runset.csv_files, strict=True):
         assert _draw_lines(first) == _draw_lines(second)
 
 
 def test_chain_id_selects_the_rng_stream(bernoulli, data_file, fit4, tmp_path):
     """A single chain with id=3 reproduces chain 3 of the four-chain run."""
-    one = bernoulli.sample(data=str(data_file), chains=1, chain_ids=3, seed=1,
-                           output_dir=tmp_path, show_progress=False)
+    one = bernoulli.sample(
+        data=str(data_file), chains=1, chain_ids=3, seed=1, output_dir=tmp_path, show_progress=False
+    )
     assert _draw_lines(one.runset.csv_files[0]) == _draw_lines(fit4.runset.csv_files[2])
 
 
 def test_threaded_chains_in_one_process_match_separate_processes(
     cmdstan_dir, model_dir, data_file, fit4
 ):
-    threaded = _compile(model_dir / "threads", "bernoulli", BERNOULLI,
-                        cpp_options={"STAN_THREADS": True})
+    threaded = _compile(
+        model_dir / "threads", "bernoulli", BERNOULLI, cpp_options={"STAN_THREADS": True}
+    )
     assert threaded.exe_info()["STAN_THREADS"] == "true"
-    fit = threaded.sample(data=str(data_file), chains=4, parallel_chains=4, seed=1,
-                          output_dir=model_dir / "fit_threads", show_progress=False)
+    fit = threaded.sample(
+        data=str(data_file),
+        chains=4,
+        parallel_chains=4,
+        seed=1,
+        output_dir=model_dir / "fit_threads",
+        show_progress=False,
+    )
     assert fit.runset.num_procs == 1
     assert "num_chains = 4" in Path(fit.runset.csv_files[0]).read_text()
-    for mine, separate in zip(fit.runset.csv_files, fit4.runset.csv_files):
+    for mine, separate in zip(fit.runset.csv_files, fit4.runset.csv_files, strict=True):
         assert _draw_lines(mine) == _draw_lines(separate)
 
 
@@ -310,9 +349,16 @@ def test_summary_and_diagnose(fit4):
 
 
 def test_fixed_param(bernoulli, data_file, tmp_path):
-    fit = bernoulli.sample(data=str(data_file), chains=1, seed=2, fixed_param=True,
-                           inits={"theta": 0.4}, iter_sampling=20, output_dir=tmp_path,
-                           show_progress=False)
+    fit = bernoulli.sample(
+        data=str(data_file),
+        chains=1,
+        seed=2,
+        fixed_param=True,
+        inits={"theta": 0.4},
+        iter_sampling=20,
+        output_dir=tmp_path,
+        show_progress=False,
+    )
     assert np.all(fit.stan_variable("theta") == 0.4)
 
 
@@ -371,15 +417,17 @@ def test_wrong_data_size(bernoulli):
 
 def test_failing_init(bernoulli, data_file):
     with pytest.raises(RuntimeError) as err:
-        bernoulli.sample(data=str(data_file), inits={"theta": 2}, chains=1, seed=1,
-                         show_progress=False)
+        bernoulli.sample(
+            data=str(data_file), inits={"theta": 2}, chains=1, seed=1, show_progress=False
+        )
     assert "Bounded variable is 2, but must be in the interval [0, 1]" in str(err.value)
 
 
 def test_transformed_data_that_throws(cmdstan_dir, model_dir, data_file):
     code = BERNOULLI.replace(
         "parameters {",
-        'transformed data {\n  if (N > 5) reject("N is ", N, ", too many");\n}\nparameters {')
+        'transformed data {\n  if (N > 5) reject("N is ", N, ", too many");\n}\nparameters {',
+    )
     model = _compile(model_dir / "reject", "rejecting", code)
     with pytest.raises(RuntimeError) as err:
         model.sample(data=str(data_file), chains=1, seed=1, show_progress=False)
@@ -392,7 +440,10 @@ def test_transformed_data_that_throws(cmdstan_dir, model_dir, data_file):
         (["method=variational"], "method=variational is not available"),
         (["method=sample", "num_samplez=10"], "num_samplez=10 is either mistyped or misplaced"),
         (["method=sample", "num_samples=-1"], '-1 is not a valid value for "num_samples"'),
-        (["method=sample", "algorithm=hmc", "metric=diag"], 'diag is not a valid value for "metric"'),
+        (
+            ["method=sample", "algorithm=hmc", "metric=diag"],
+            'diag is not a valid value for "metric"',
+        ),
     ],
 )
 def test_bad_arguments_are_named(bernoulli, args, message):

@@ -218,7 +218,10 @@ def _run(cmd: list[str], cwd: Path, what: str) -> str:
     Raises:
         ToolchainError: the command failed; the message ends with its output.
     """
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    try:
+        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise ToolchainError(f"{what} failed: cannot run {cmd[0]}: {exc}") from exc
     output = proc.stdout + proc.stderr
     if proc.returncode != 0:
         tail = "\n".join(output.splitlines()[-60:])

@@ -27,14 +27,26 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m mlmpipe.toolchain",
         description="Assemble a CmdStan 2.35 from the httpstan wheel and print its path.",
     )
-    parser.add_argument("--dest", type=Path, default=None,
-                        help=f"CmdStan directory to build (default: {default_home()})")
+    parser.add_argument(
+        "--dest",
+        type=Path,
+        default=None,
+        help=f"CmdStan directory to build (default: {default_home()})",
+    )
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
-    parser.add_argument("--quiet-if-built", action="store_true",
-                        help="print nothing when the build is already up to date")
-    parser.add_argument("--json", type=Path, default=None, metavar="PATH",
-                        help="write a description of the CmdStan in use to PATH (uses CMDSTAN "
-                        "if set, else builds the project-local one)")
+    parser.add_argument(
+        "--quiet-if-built",
+        action="store_true",
+        help="print nothing when the build is already up to date",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="write a description of the CmdStan in use to PATH (uses CMDSTAN "
+        "if set, else builds the project-local one)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="toolchain: %(message)s", stream=sys.stderr)
 

@@ -665,11 +665,16 @@ int command(int argc, const char* argv[]) {
   }
   unsigned int id = static_cast<unsigned int>(get_int(*root, {"id"}));
 
+  // Threads for parallel chains; the record shows the number in effect.
+  int threads = thread_count(*root);
+  arg& threads_arg = find(*root, {"num_threads"});
+  if (!threads_arg.set_by_user)
+    threads_arg.value = std::to_string(threads);
+  stan::math::init_threadpool_tbb(threads);
+
   // Echo the configuration, as CmdStan does.
   print_arguments(*root, [](const std::string& line) { std::cout << line << "\n"; });
   std::cout << std::endl;
-
-  stan::math::init_threadpool_tbb(thread_count(*root));
 
   // The model, constructed from the data (transformed data may use the seed).
   context_ptr data = read_var_context(get_string(*root, {"data", "file"}));
