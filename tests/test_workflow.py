@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -31,12 +32,33 @@ def snakemake(*args: str, cwd: Path = REPO_ROOT, timeout: int = 600) -> subproce
     )  # fmt: skip
 
 
-def in_directory(directory: Path, *args: str, local_copy: Path | None = MLM_CSV) -> list[str]:
-    """Arguments that run the workflow in ``directory`` with the repository's config, the
-    data taken from ``local_copy`` (as offline machines and CI do)."""
+WORKFLOW_SOURCES = ("Snakefile", "config", "stan", "workflow", "reports")
+
+
+@pytest.fixture
+def workflow_copy(tmp_path: Path) -> Path:
+    """A copy of the workflow's sources in a scratch directory, to run as a user runs it:
+    from the copy's root, with its own config and no results yet."""
+    copy = tmp_path / "workflow-copy"
+    copy.mkdir()
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".snakemake", "_output")
+    for name in WORKFLOW_SOURCES:
+        source = REPO_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, copy / name, ignore=ignore)
+        elif source.is_file():
+            shutil.copy2(source, copy / name)
+    return copy
+
+
+def run_in_copy(copy: Path, *args: str, local_copy: Path | None = MLM_CSV, timeout: int = 600):
+    """Run Snakemake in the workflow copy, the data taken from ``local_copy``."""
     config = ["--config", "data=" + json.dumps({"local_copy": str(local_copy)})] if local_copy \
         else []  # fmt: skip
-    return ["--directory", str(directory), "--configfile", str(CONFIG_FILE), *config, "--", *args]
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *config, *args],
+        cwd=copy, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
 
 
 def parse_lints(text: str) -> list[tuple[str, str]]:
@@ -60,48 +82,50 @@ def test_snakemake_lint_finds_nothing_to_fix() -> None:
     assert relevant == [], "snakemake --lint:\n" + "\n".join(relevant)
 
 
-def test_dry_run_plans_the_whole_pipeline(tmp_path: Path) -> None:
-    result = snakemake("--dry-run", "--cores", "4", *in_directory(tmp_path), timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
+def test_dry_run_plans_the_whole_pipeline(workflow_copy: Path) -> None:
+    result = run_in_copy(workflow_copy, "--dry-run", "--cores", "4", timeout=300)
     plan = result.stdout + result.stderr
+    assert result.returncode == 0, plan[-3000:]
     for rule in ("download_data", "validate_data", "data_precis", "all"):
         assert re.search(rf"^\s*{rule}\s+\d+\s*$", plan, re.MULTILINE), f"{rule} not planned"
-    assert not (tmp_path / "data").exists()
+    assert not (workflow_copy / "data" / "raw").exists()
 
 
 @needs_mlm
-def test_data_rules_run_on_the_lecture_data(tmp_path: Path) -> None:
-    result = snakemake("--cores", "2", *in_directory(tmp_path, *DATA_TARGETS))
-    assert result.returncode == 0, result.stderr[-3000:]
+def test_data_rules_run_on_the_lecture_data(workflow_copy: Path) -> None:
+    result = run_in_copy(workflow_copy, "--cores", "2", "--", *DATA_TARGETS)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
 
-    frame = pd.read_parquet(tmp_path / "data/processed/mlm.parquet")
+    frame = pd.read_parquet(workflow_copy / "data/processed/mlm.parquet")
     assert (len(frame), frame["id"].nunique()) == (219, 91)
     assert list(frame.columns) == ["id", "group", "week", "wave", "con", "dan"]
     assert int(frame["week"].isna().sum()) == 3
 
-    precis = pd.read_csv(tmp_path / "results/data/precis.csv", index_col="variable")
+    precis = pd.read_csv(workflow_copy / "results/data/precis.csv", index_col="variable")
     assert precis.loc["id", "mean"] == pytest.approx(119.9954338, abs=5e-8)
     assert precis.loc["con", "sd"] == pytest.approx(0.07427626, abs=5e-9)
     assert precis.loc["id", "histogram"] == "▁▂▂▅▇▅▃▅▂▂▂▁"
-    text = (tmp_path / "results/data/precis.txt").read_text(encoding="utf-8")
+    text = (workflow_copy / "results/data/precis.txt").read_text(encoding="utf-8")
     assert text == LECTURE_PRECIS
 
     for output in ("data/raw/mlm.csv", "data/processed/mlm.parquet", *DATA_TARGETS[1:],
                    "results/data/precis.txt"):  # fmt: skip
-        assert (tmp_path / f"{output}.prov.json").is_file(), f"{output} has no provenance record"
+        assert (workflow_copy / f"{output}.prov.json").is_file(), (
+            f"{output} has no provenance record"
+        )
     for log in ("download_data", "validate_data", "data_precis"):
-        assert (tmp_path / f"logs/data/{log}.log").is_file()
+        assert (workflow_copy / f"logs/data/{log}.log").is_file()
 
     audit = subprocess.run(
-        [sys.executable, "-m", "mlmpipe", "audit", "--config", str(CONFIG_FILE), "results"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "mlmpipe", "audit", "results"],
+        cwd=workflow_copy, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert audit.returncode == 0, audit.stdout + audit.stderr
     assert "ok  results/data/precis.csv" in audit.stdout
 
     # The file is the same whichever way it came: going online does not redo anything.
-    again = snakemake("--dry-run", *in_directory(tmp_path, *DATA_TARGETS, local_copy=None))
-    assert again.returncode == 0, again.stderr[-3000:]
+    again = run_in_copy(workflow_copy, "--dry-run", "--", *DATA_TARGETS, local_copy=None)
+    assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
     assert "Nothing to be done" in again.stdout + again.stderr
 
 
