@@ -264,6 +264,13 @@ def test_header_only_is_an_error(tmp_path: Path) -> None:
     assert "has a header row but no data rows" in message
 
 
+def test_text_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
+    raw = tmp_path / "raw.csv"
+    raw.write_bytes(HEADER.encode() + b"6,PD,0,1,0.19,\xff\n")
+    with pytest.raises(data.DataValidationError, match=r"is not UTF-8 text \(byte 41"):
+        data.read_mlm_csv(raw)
+
+
 def test_short_row_is_an_error(tmp_path: Path) -> None:
     message = _process_bad(tmp_path, HEADER + "6,PD,0,1,0.19\n")
     assert "row 2: '6,PD,0,1,0.19' has 5 fields; the header has 6" in message

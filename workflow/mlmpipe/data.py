@@ -69,7 +69,8 @@ ROW_CONVENTION = "the header is row 1"
 LOCAL_COPY_HINT = (
     "To use a copy of mlm.csv you already have, set data.local_copy in config/config.yaml "
     "to its path (a relative path is relative to the repository root), or pass it on the "
-    'command line: workflow/bootstrap snakemake --cores 4 --config \'data={{"local_copy": "{example}"}}\'. '
+    "command line: workflow/bootstrap snakemake --cores 4 "
+    '--config \'data={{"local_copy": "{example}"}}\'. '
     "The copy is checked against data.sha256 exactly like a download."
 )
 
@@ -363,67 +364,79 @@ def read_mlm_csv(
         else:
             more += 1
 
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise DataValidationError(
-                name,
-                [
-                    Problem(
-                        None,
-                        None,
-                        None,
-                        f"the file is empty (expected a header row: {','.join(COLUMNS)})",
-                    )
-                ],
-            ) from None
-        header = [h.strip() for h in header]
-        missing = [c for c in COLUMNS if c not in header]
-        for column in missing:
-            report(
-                Problem(
-                    1,
-                    column,
-                    ",".join(header),
-                    f"is the header; it has no column {column!r} "
-                    f"(expected columns: {', '.join(COLUMNS)})",
-                )
-            )
-        for column in sorted({h for h in header if header.count(h) > 1}):
-            report(Problem(1, column, ",".join(header), f"is the header; {column!r} appears twice"))
-        if problems:
-            raise DataValidationError(name, problems, more)
-        extra = [h for h in header if h not in COLUMNS]
-        if extra:
-            log.info("%s: ignoring columns %s", name, ", ".join(extra))
-        positions = {c: header.index(c) for c in COLUMNS}
-
-        records: dict[str, list[Any]] = {c: [] for c in COLUMNS}
-        rows: list[int] = []
-        line = 1
-        for fields in reader:
-            line = reader.line_num
-            if not fields:
-                continue  # a blank line, as R's read.csv skips it
-            if len(fields) != len(header):
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise DataValidationError(
+                    name,
+                    [
+                        Problem(
+                            None,
+                            None,
+                            None,
+                            f"the file is empty (expected a header row: {','.join(COLUMNS)})",
+                        )
+                    ],
+                ) from None
+            header = [h.strip() for h in header]
+            missing = [c for c in COLUMNS if c not in header]
+            for column in missing:
                 report(
                     Problem(
-                        line,
-                        None,
-                        ",".join(fields),
-                        f"has {len(fields)} fields; the header has {len(header)}",
+                        1,
+                        column,
+                        ",".join(header),
+                        f"is the header; it has no column {column!r} "
+                        f"(expected columns: {', '.join(COLUMNS)})",
                     )
                 )
-                continue
-            for column in COLUMNS:
-                text = fields[positions[column]]
-                value, problem = _parse_cell(column, text, groups)
-                if problem:
-                    report(Problem(line, column, text, problem))
-                records[column].append(value)
-            rows.append(line)
+            for column in sorted({h for h in header if header.count(h) > 1}):
+                report(
+                    Problem(1, column, ",".join(header), f"is the header; {column!r} appears twice")
+                )
+            if problems:
+                raise DataValidationError(name, problems, more)
+            extra = [h for h in header if h not in COLUMNS]
+            if extra:
+                log.info("%s: ignoring columns %s", name, ", ".join(extra))
+            positions = {c: header.index(c) for c in COLUMNS}
+
+            records: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+            rows: list[int] = []
+            line = 1
+            for fields in reader:
+                line = reader.line_num
+                if not fields:
+                    continue  # a blank line, as R's read.csv skips it
+                if len(fields) != len(header):
+                    report(
+                        Problem(
+                            line,
+                            None,
+                            ",".join(fields),
+                            f"has {len(fields)} fields; the header has {len(header)}",
+                        )
+                    )
+                    continue
+                for column in COLUMNS:
+                    text = fields[positions[column]]
+                    value, problem = _parse_cell(column, text, groups)
+                    if problem:
+                        report(Problem(line, column, text, problem))
+                    records[column].append(value)
+                rows.append(line)
+    except UnicodeDecodeError as error:
+        raise DataValidationError(
+            name,
+            [Problem(None, None, None, f"is not UTF-8 text (byte {error.start}: {error.reason})")],
+        ) from error
+    except csv.Error as error:
+        raise DataValidationError(
+            name, [Problem(reader.line_num, None, None, f"is not valid CSV: {error}")]
+        ) from error
     if not rows and not problems:
         raise DataValidationError(
             name, [Problem(None, None, None, "has a header row but no data rows")]
