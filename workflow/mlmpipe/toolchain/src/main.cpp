@@ -651,6 +651,12 @@ int command(int argc, const char* argv[]) {
     return codes::USAGE;
   }
 
+  if (get_bool(*root, {"output", "save_cmdstan_config"})) {
+    std::cerr << "save_cmdstan_config=1 is not available in this build of the CmdStan driver"
+              << std::endl;
+    return codes::USAGE;
+  }
+
   // Seed: given, or drawn from the clock as CmdStan does.
   arg& seed_arg = find(*root, {"random", "seed"});
   unsigned int seed;
