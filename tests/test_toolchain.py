@@ -376,6 +376,9 @@ def test_fixed_param(bernoulli, data_file, tmp_path):
 # ---------------------------------------------------------------------------
 def test_generate_quantities(bernoulli, data_file, fit4):
     gq = bernoulli.generate_quantities(data=str(data_file), previous_fit=fit4, seed=3)
+    # CmdStan 2.35 writes the generated quantities only; cmdstanpy joins the sample
+    assert gq.column_names == ("y_rep", "log_lik")
+    assert {"theta", "y_rep", "log_lik"} <= set(gq.draws_pd(inc_sample=True).columns)
     y_rep = gq.stan_variable("y_rep")
     assert y_rep.shape == (4000,)
     assert set(np.unique(y_rep)) <= {0, 1}

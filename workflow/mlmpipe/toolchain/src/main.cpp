@@ -30,6 +30,7 @@
 #include <stan/services/sample/hmc_nuts_diag_e_adapt.hpp>
 #include <stan/services/sample/hmc_nuts_unit_e.hpp>
 #include <stan/services/sample/hmc_nuts_unit_e_adapt.hpp>
+#include <stan/services/sample/standalone_gqs.hpp>
 #include <stan/services/util/create_rng.hpp>
 #include <stan/services/util/create_unit_e_dense_inv_metric.hpp>
 #include <stan/services/util/create_unit_e_diag_inv_metric.hpp>
@@ -425,56 +426,25 @@ inline size_t parameter_offset(const csv_table& table,
 
 /* ---------------------------------------------------------------------------
  * method=generate_quantities: re-run generated quantities for each draw of a
- * fitted sample.  As in CmdStan 2.35 the output keeps the input's sampler and
- * parameter columns and adds transformed parameters and generated quantities.
+ * fitted sample with Stan's standalone service.  As in CmdStan 2.35 the output
+ * holds the generated quantities only (cmdstanpy joins them to the sample).
  * ------------------------------------------------------------------------- */
 int run_generate_quantities(run_context& rc) {
   std::string file = get_string(rc.root, {"method", "generate_quantities", "fitted_params"});
   if (file.empty())
     throw std::invalid_argument(
         "Argument fitted_params file - found empty string, expecting filename.");
-  std::vector<std::string> params, all_names;
+  std::vector<std::string> params;
   rc.model.constrained_param_names(params, false, false);
-  rc.model.constrained_param_names(all_names, true, true);
-  if (all_names.size() == params.size()) {
-    rc.logger.error("Model doesn't generate any quantities of interest.");
-    return codes::CONFIG;
-  }
+  if (params.empty())
+    throw std::invalid_argument("Model " + rc.model.model_name()
+                                + " has no parameters, nothing to estimate.");
   csv_table fitted = read_stan_csv(file);
   size_t offset = parameter_offset(fitted, params, file);
-
+  Eigen::MatrixXd draws = fitted.draws.block(0, offset, fitted.draws.rows(), params.size());
   auto out = open_chain_csvs(rc, get_string(rc.root, {"output", "file"}), 1);
-  std::vector<std::string> names(fitted.header.begin(), fitted.header.begin() + offset);
-  names.insert(names.end(), all_names.begin(), all_names.end());
-  out[0](names);
-
-  stan::rng_t rng = stan::services::util::create_rng(rc.seed, 1);
-  std::vector<int> params_i;
-  for (Eigen::Index r = 0; r < fitted.draws.rows(); ++r) {
-    std::vector<double> constrained(params.size());
-    for (size_t j = 0; j < params.size(); ++j)
-      constrained[j] = fitted.draws(r, offset + j);
-    std::vector<double> unconstrained = unconstrain(rc.model, constrained);
-    std::vector<double> values;
-    std::stringstream msg;
-    try {
-      rc.model.write_array(rng, unconstrained, params_i, values, true, true, &msg);
-    } catch (const std::exception& e) {
-      if (msg.str().length() > 0)
-        rc.logger.info(msg);
-      rc.logger.error(e.what());
-      return codes::SOFTWARE;
-    }
-    if (msg.str().length() > 0)
-      rc.logger.info(msg);
-    rc.interrupt();
-    std::vector<double> row(offset);
-    for (size_t j = 0; j < offset; ++j)
-      row[j] = fitted.draws(r, j);
-    row.insert(row.end(), values.begin(), values.end());
-    out[0](row);
-  }
-  return codes::OK;
+  return stan::services::standalone_generate(rc.model, draws, rc.seed, rc.interrupt, rc.logger,
+                                             out[0]);
 }
 
 /* ---------------------------------------------------------------------------
