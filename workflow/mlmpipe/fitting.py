@@ -25,7 +25,6 @@ variables carry brms's names (``b_Intercept``, ``sd_id__Intercept``, ``r_id``, .
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import tempfile
@@ -39,9 +38,7 @@ import pandas as pd
 
 from mlmpipe import models
 from mlmpipe.fileio import atomic_path, write_text_atomic
-from mlmpipe.models import ModelDataError, ModelFrame, ModelSpec
-
-log = logging.getLogger(__name__)
+from mlmpipe.models import ModelFrame, ModelSpec
 
 #: The prior family each class has in the Stan programs, and its parameters (passed as data).
 PRIOR_FAMILIES: Mapping[str, tuple[str, tuple[str, ...]]] = {
@@ -140,25 +137,6 @@ def prior_data(spec: ModelSpec) -> dict[str, float]:
                 )
             out[f"prior_{cls}_{param}"] = value
     return out
-
-
-def prior_text(spec: ModelSpec) -> dict[str, str]:
-    """Return each class's prior as brms writes it (``normal(0, 1.5)``, ``exponential(1)``)."""
-    texts = {}
-    for cls in prior_classes(spec):
-        family, params = PRIOR_FAMILIES[cls]
-        entry = spec.priors.get(cls, {})
-        values = ", ".join(_number_text(entry.get(p)) for p in params)
-        texts[cls] = f"{family}({values})"
-    return texts
-
-
-def _number_text(value: Any) -> str:
-    """Format a number as R prints it (``1.5``, ``0``, ``0.25``)."""
-    if value is None:
-        return "NA"
-    number = float(value)
-    return str(int(number)) if number.is_integer() else repr(number)
 
 
 # --------------------------------------------------------------------------- model data
@@ -423,13 +401,6 @@ def csv_files(fit_dir: str | os.PathLike[str]) -> list[Path]:
 # --------------------------------------------------------------------------- brms names
 
 
-def brms_group_prefix(spec: ModelSpec) -> str:
-    """Return the grouping factor's name as brms writes it in ``sd_id__`` and ``r_id``."""
-    if spec.varying is None:
-        raise ModelDataError(f"model {spec.name} has no group-level effects")
-    return spec.varying.group
-
-
 def correlation_pairs(terms: Sequence[str]) -> list[tuple[str, str]]:
     """Return the pairs of terms in the order brms stores ``cor_1`` (upper triangle by column)."""
     return [(terms[j], terms[k]) for k in range(len(terms)) for j in range(k)]
@@ -526,6 +497,7 @@ def inference_data(model_data: ModelData, fit_dir: str | os.PathLike[str]) -> An
         coords["term"] = terms
     posterior["lprior"] = col("lprior")
     posterior["lp__"] = col("lp__")
+    posterior = {name: posterior[name] for name in posterior_names(spec, coefs)}
 
     sample_stats = {arviz: col(stan) for stan, arviz in SAMPLER_COLUMNS.items()}
     sample_stats["diverging"] = sample_stats["diverging"].astype(bool)
