@@ -33,6 +33,7 @@ rule compile_model:
 rule sample_model:
     input:
         exe="results/build/{model}/{model}",
+        stan=stan_program,  # recorded in the fit's provenance beside the executable
         data="results/{model}/data.json",
         toolchain="results/toolchain/cmdstan.json",
     output:
