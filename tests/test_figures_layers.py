@@ -24,7 +24,17 @@ from mlmpipe.figures.layers import (
     pointinterval,
     qi,
 )
-from plotnine import aes, facet_wrap, geom_point, geom_polygon, geom_rect, geom_segment, ggplot
+from mlmpipe.figures.theme import darken
+from plotnine import (
+    aes,
+    facet_wrap,
+    geom_point,
+    geom_polygon,
+    geom_rect,
+    geom_segment,
+    ggplot,
+    scale_color_manual,
+)
 from plotnine.exceptions import PlotnineError
 
 
@@ -311,3 +321,46 @@ def test_extended_palette_starts_with_the_lecture_colours_and_has_twenty_distinc
 def test_extended_palette_refuses_an_empty_palette():
     with pytest.raises(ValueError, match="at least one colour"):
         extend_palette([], 3)
+
+
+def test_dodge_sets_intervals_of_groups_sharing_an_x_apart_leftwards():
+    d = draws_frame()
+    both = pd.concat([d.assign(kind="a"), d.assign(kind="b", value=d["value"] * 2)])
+    plot = ggplot(both, aes("person", "value", fill="kind")) + halfeye(dodge=0.1)
+    (segments,) = layer_data(plot, geom_segment)
+    (points,) = layer_data(plot, geom_point)
+    (slabs,) = layer_data(plot, geom_polygon)
+    assert sorted(segments["x"].round(6).unique()) == [0.9, 1, 1.9, 2, 2.9, 3]
+    assert (segments["x"] == segments["xend"]).all()
+    # one point per person and kind: the medians of each kind, not of both pooled
+    assert sorted(points["x"].round(6)) == [0.9, 1, 1.9, 2, 2.9, 3]
+    assert set(points["color"]) == {"black"}
+    medians = both.groupby(["kind", "id"])["value"].median()
+    first = points.sort_values("x").iloc[0]
+    assert first["y"] == pytest.approx(medians[("a", 48)])
+    # the slabs stay on their x positions
+    assert sorted(slabs["xpos"].unique()) == [1, 2, 3]
+
+
+def test_intervals_may_take_their_colour_from_the_plot_mapping():
+    d = draws_frame()
+    both = pd.concat([d.assign(kind="a"), d.assign(kind="b")])
+    plot = (
+        ggplot(both, aes("person", "value", fill="kind", color="kind"))
+        + halfeye(interval_color=None)
+        + scale_color_manual(values={"a": "#111111", "b": "#222222"})
+    )
+    (segments,) = layer_data(plot, geom_segment)
+    assert set(segments["color"]) == {"#111111", "#222222"}
+    (slabs,) = layer_data(plot, geom_polygon)
+    assert slabs["color"].isna().all()
+
+
+def test_darken_keeps_the_hue_and_lowers_the_lightness():
+    dark = darken("#e07a5f")
+    h0, l0, _ = colorsys.rgb_to_hls(*to_rgb("#e07a5f"))
+    h1, l1, _ = colorsys.rgb_to_hls(*to_rgb(dark))
+    assert h1 == pytest.approx(h0, abs=0.01)
+    assert l1 == pytest.approx(0.42, abs=0.01)
+    assert l1 < l0
+    assert darken("#1c5253") == "#1c5253"

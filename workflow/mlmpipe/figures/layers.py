@@ -251,6 +251,7 @@ class stat_slab(_by_x_stat):  # noqa: N801  (plotnine's naming)
             x; ``"gradient"`` returns rectangles for ``geom_rect``, centred on x, ``scale``
             wide, whose ``alpha`` is the density over the panel's (or group's) peak.
         n: grid points per density; adjust: bandwidth multiplier; trim: see :func:`density`.
+        outline: keep the slab's outline colour (default: no outline).
 
     Computed columns: ``density`` (the unscaled density), ``thickness`` (in [0, 1]).
     Groups with fewer than two distinct values get no slab.
@@ -267,6 +268,7 @@ class stat_slab(_by_x_stat):  # noqa: N801  (plotnine's naming)
         "n": 512,
         "adjust": 1.0,
         "trim": True,
+        "outline": False,
     }
     CREATES = {"density", "thickness"}
 
@@ -282,6 +284,13 @@ class stat_slab(_by_x_stat):  # noqa: N801  (plotnine's naming)
             )
         if not 0 < float(params["scale"]) <= 1:
             raise PlotnineError(f"stat_slab: scale must be in (0, 1], got {params['scale']!r}")
+
+    def finish_layer(self, data: pd.DataFrame) -> pd.DataFrame:
+        # No outline unless asked for, whatever the plot maps to colour (a geom parameter
+        # would drop a mapped colour from the grouping).
+        if not self.params["outline"]:
+            data["color"] = None
+        return data
 
     def compute_group(self, data: pd.DataFrame, scales: Any) -> pd.DataFrame:
         x0 = _single_x(data, "stat_slab")
@@ -354,11 +363,46 @@ def _gradient_rects(out: pd.DataFrame, width: float) -> pd.DataFrame:
     )
 
 
-class stat_interval(_by_x_stat):  # noqa: N801
+class _dodged_stat(_by_x_stat):  # noqa: N801
+    """A summary stat whose groups sharing an x position can be set apart (``dodge``).
+
+    With ``dodge`` > 0 (a share of the x spacing), the k groups at one x are placed at
+    ``x - (k - 1) * dodge, ..., x - dodge, x`` in group order: leftwards, so they never cover
+    a half-eye's slab, which is drawn to the right of x. ``fixed_color`` paints every
+    interval and point that colour while the groups stay those of the plot's mapping.
+    """
+
+    def finish_layer(self, data: pd.DataFrame) -> pd.DataFrame:
+        # A fixed colour is applied after the stat, not as a geom parameter: a parameter
+        # would drop a mapped colour or fill from plotnine's grouping and pool the groups.
+        color = self.params.get("fixed_color")
+        if color is not None:
+            data["color"] = color
+            data["fill"] = color
+        return data
+
+    def compute_panel(self, data: pd.DataFrame, scales: Any) -> pd.DataFrame:
+        spacing = _x_spacing(data["x"], scales)
+        out = super().compute_panel(data, scales)
+        dodge = float(self.params.get("dodge", 0.0))
+        if out.empty or dodge == 0:
+            return out
+        by_x = out.groupby("x")["group"]
+        rank = by_x.rank(method="dense")
+        count = by_x.transform("nunique")
+        shift = -(count - rank) * dodge * spacing
+        out["x"] = out["x"] + shift
+        if "xend" in out:
+            out["xend"] = out["xend"] + shift
+        return out
+
+
+class stat_interval(_dodged_stat):  # noqa: N801
     """Quantile intervals of ``y`` at each x position, one segment per width.
 
     Parameters: ``widths`` (default ``(0.66, 0.95)``); ``size_range``, the line sizes of the
-    narrowest and widest intervals (default ``(1.8, 0.7)``).
+    narrowest and widest intervals (default ``(1.8, 0.7)``); ``dodge`` (see
+    :class:`_dodged_stat`).
     Computed columns: ``.lower``, ``.upper``, ``.width``, ``size`` (the line width: thicker for
     narrower intervals), and the segment's ``x``, ``xend``, ``y``, ``yend``.
     """
@@ -370,6 +414,8 @@ class stat_interval(_by_x_stat):  # noqa: N801
         "na_rm": False,
         "widths": DEFAULT_WIDTHS,
         "size_range": DEFAULT_SIZE_RANGE,
+        "dodge": 0.0,
+        "fixed_color": None,
     }
     CREATES = {".lower", ".upper", ".width", "size"}
 
@@ -399,8 +445,11 @@ class stat_interval(_by_x_stat):  # noqa: N801
         return pd.DataFrame(rows)
 
 
-class stat_point_estimate(_by_x_stat):  # noqa: N801
-    """The point summary of ``y`` at each x position (``point="median"`` or ``"mean"``)."""
+class stat_point_estimate(_dodged_stat):  # noqa: N801
+    """The point summary of ``y`` at each x position (``point="median"`` or ``"mean"``).
+
+    Parameters: ``point``; ``dodge`` (see :class:`_dodged_stat`).
+    """
 
     REQUIRED_AES = {"x", "y"}
     DEFAULT_PARAMS = {
@@ -408,6 +457,8 @@ class stat_point_estimate(_by_x_stat):  # noqa: N801
         "position": "identity",
         "na_rm": False,
         "point": "median",
+        "dodge": 0.0,
+        "fixed_color": None,
     }
     CREATES = {".point"}
 
@@ -435,16 +486,19 @@ def pointinterval(
     *,
     widths: Sequence[float] = DEFAULT_WIDTHS,
     point: str = "median",
-    color: str = "black",
+    color: str | None = "black",
     point_size: float = 2.6,
     size_range: tuple[float, float] = DEFAULT_SIZE_RANGE,
+    dodge: float = 0.0,
     alpha: float = 1.0,
 ) -> list:
     """Return the layers of a point interval: one segment per width and the point summary.
 
     ``mapping`` needs ``x`` (usually discrete) and ``y`` (the draws); it is combined with the
-    plot's mapping as any layer's. ``size_range`` gives the line sizes of the narrowest and
-    the widest interval. The layers never add a legend entry.
+    plot's mapping as any layer's. ``color=None`` takes the colour from a mapped ``color``
+    aesthetic instead of a fixed one. ``size_range`` gives the line sizes of the narrowest and
+    the widest interval; ``dodge`` sets apart groups sharing an x (see :class:`_dodged_stat`).
+    The layers never add a legend entry.
     """
     return [
         geom_segment(
@@ -453,7 +507,8 @@ def pointinterval(
             stat=stat_interval,
             widths=tuple(widths),
             size_range=tuple(size_range),
-            color=color,
+            dodge=dodge,
+            fixed_color=color,
             alpha=alpha,
             show_legend=False,
             lineend="butt",
@@ -463,8 +518,8 @@ def pointinterval(
             data,
             stat=stat_point_estimate,
             point=point,
-            color=color,
-            fill=color,
+            dodge=dodge,
+            fixed_color=color,
             size=point_size,
             alpha=alpha,
             show_legend=False,
@@ -484,9 +539,10 @@ def halfeye(
     normalize: str = "panels",
     adjust: float = 1.0,
     trim: bool = True,
-    interval_color: str = "black",
+    interval_color: str | None = "black",
     point_size: float = 2.6,
     size_range: tuple[float, float] = DEFAULT_SIZE_RANGE,
+    dodge: float = 0.0,
 ) -> list:
     """Return the layers of a half-eye: density slab, intervals and point summary.
 
@@ -494,7 +550,10 @@ def halfeye(
     a mapped ``fill``), the slab is the density of ``y`` drawn to the right of x, the
     segments are the ``widths`` quantile intervals and the point is the median (``point``).
     ``fill`` sets a fixed slab colour unless the mapping maps one; ``alpha`` applies to the
-    slab only, so intervals stay legible over overlapping slabs.
+    slab only, so intervals stay legible over overlapping slabs. ``interval_color=None``
+    colours intervals and points by the plot's ``color`` mapping; ``dodge`` sets apart the
+    intervals of groups sharing an x (e.g. two fills), leftwards of the slabs. The slab never
+    has an outline.
     """
     slab_kwargs: dict[str, Any] = {}
     if fill is not None:
@@ -520,6 +579,7 @@ def halfeye(
             color=interval_color,
             point_size=point_size,
             size_range=size_range,
+            dodge=dodge,
         ),
     ]
 
@@ -535,10 +595,11 @@ def gradientinterval(
     normalize: str = "panels",
     n: int = 128,
     adjust: float = 1.0,
-    interval_color: str = "black",
+    interval_color: str | None = "black",
     point_size: float = 1.0,
     size_range: tuple[float, float] = (1.0, 0.4),
     raster: bool = True,
+    dodge: float = 0.0,
 ) -> list:
     """Return the layers of a gradient interval: a density-shaded column, intervals, point.
 
@@ -560,7 +621,6 @@ def gradientinterval(
             n=n,
             adjust=adjust,
             fill=fill,
-            color=None,
             show_legend=False,
             raster=raster,
         ),
@@ -572,5 +632,6 @@ def gradientinterval(
             color=interval_color,
             point_size=point_size,
             size_range=size_range,
+            dodge=dodge,
         ),
     ]

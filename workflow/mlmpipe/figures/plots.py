@@ -32,7 +32,7 @@ from plotnine import (
 from plotnine.composition import Compose
 
 from .layers import gradientinterval, halfeye
-from .theme import PALETTE, THEME, extend_palette
+from .theme import PALETTE, THEME, darken, extend_palette
 
 __all__ = [
     "FigureInputError",
@@ -280,7 +280,9 @@ def expected_vs_predicted(
 ) -> ggplot:
     """Half-eyes of expected values and of predictions for ``ids`` (first ``n_draws`` draws).
 
-    Fills ``#e07a5f`` (expected) and ``#1c5253`` (predicted) at alpha 0.3, legend on top.
+    Fills ``#e07a5f`` (expected) and ``#1c5253`` (predicted) at alpha 0.3, legend on top;
+    each kind's intervals in a darker shade of its fill, the expected ones just left of the
+    predicted ones so the two never hide each other.
     Both sets of slabs share one scale (the panel's tallest density spans 0.9 of the
     spacing), so their areas compare.
     """
@@ -315,10 +317,13 @@ def expected_vs_predicted(
         raise FigureInputError(f"expected_vs_predicted: no draws with .draw <= {n_draws}")
     long["person"] = person_factor(long["id"])
     long["draw"] = pd.Categorical(long["draw"], categories=DRAW_KINDS)
+    fills = {"expected": palette[1], "predicted": palette[0]}
     return (
-        ggplot(long, aes("person", "value", fill="draw"))
-        + halfeye(alpha=0.3)
-        + scale_fill_manual(values={"expected": palette[1], "predicted": palette[0]})
+        ggplot(long, aes("person", "value", fill="draw", color="draw"))
+        + halfeye(alpha=0.3, interval_color=None, dodge=0.06)
+        + scale_fill_manual(values=fills)
+        # Intervals in a darker shade of their slab's fill, set apart so both read.
+        + scale_color_manual(values={k: darken(v) for k, v in fills.items()}, guide=None)
         # Keys a little more opaque than the overlapping slabs, so the two fills read apart.
         + guides(fill=guide_legend(override_aes={"alpha": 0.6}))
         + labs(x="id", y="con", fill="draw")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from matplotlib.colors import to_hex, to_rgb
 from plotnine import element_blank, element_line, element_rect, element_text, theme, theme_classic
 
-__all__ = ["PALETTE", "THEME", "course_theme", "extend_palette"]
+__all__ = ["PALETTE", "THEME", "course_theme", "darken", "extend_palette"]
 
 PALETTE: tuple[str, ...] = (
     "#1c5253",
@@ -59,6 +59,15 @@ THEME: theme = course_theme()
 def _shade(color: str, lightness: float) -> str:
     h, _, s = colorsys.rgb_to_hls(*to_rgb(color))
     return to_hex(colorsys.hls_to_rgb(h, lightness, s))
+
+
+def darken(color: str, lightness: float = 0.42) -> str:
+    """Return ``color`` with its HLS lightness lowered to at most ``lightness`` (hue kept).
+
+    Lines and points drawn over a translucent fill of the same hue stay visible.
+    """
+    current = colorsys.rgb_to_hls(*to_rgb(color))[1]
+    return _shade(color, min(current, lightness))
 
 
 def extend_palette(palette: Sequence[str], n: int) -> list[str]:
