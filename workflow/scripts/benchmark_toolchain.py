@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -118,15 +119,22 @@ def timed(label: str, func, *args, **kwargs):
 
 
 def setup(dest: Path) -> Path:
-    """Build a fresh toolchain in ``dest`` with the installed venv's Python."""
+    """Build a fresh toolchain in ``dest`` with the installed venv's Python.
+
+    Also prints the CPU time the build used (independent of other load on the machine).
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(
         [sys.executable, "-m", "mlmpipe.toolchain", "--dest", str(dest)],
         capture_output=True,
         text=True,
         check=False,
     )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"toolchain setup failed:\n{proc.stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    print(f"  (setup used {cpu:.0f} s of CPU time in its compiler processes)", flush=True)
     return Path(proc.stdout.strip().splitlines()[-1])
 
 
