@@ -56,6 +56,11 @@ def figure_targets():
     return expand("results/figures/{figure}.{ext}", figure=FIGURE_IDS, ext=["png", "svg"])
 
 
+def posterior_nc(model):
+    """The posterior file of one model (written by the posterior stage)."""
+    return f"results/{model}/posterior.nc"
+
+
 def draws_targets():
     """The draw tables and their summaries (rules in draws.smk)."""
     return [

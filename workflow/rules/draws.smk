@@ -2,10 +2,7 @@
 # computed from each model's posterior.nc by mlmpipe.draws. Draw tables are parquet,
 # summaries CSV; every table gets a provenance record beside it.
 
-
-def posterior_nc(model):
-    """The posterior file of one model (written by the posterior stage)."""
-    return f"results/{model}/posterior.nc"
+# posterior_nc(model) is in common.smk: Snakemake's lint wants functions there.
 
 
 rule draws_spread_heads:
