@@ -11,6 +11,8 @@ rule download_data:
         "data/raw/mlm.csv",
     params:
         sha256=config["data"]["sha256"],
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/data/download_data.log",
     localrule: True
@@ -26,6 +28,8 @@ rule validate_data:
         "data/processed/mlm.parquet",
     params:
         groups=config["data"]["groups"],
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/data/validate_data.log",
     script:
@@ -43,6 +47,8 @@ rule data_precis:
             category="Data",
         ),
         text="results/data/precis.txt",
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/data/data_precis.log",
     script:

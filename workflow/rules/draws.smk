@@ -13,6 +13,8 @@ rule draws_spread_heads:
         r_id="results/tables/m2_r_id_head.csv",
     params:
         rows=config["draws"]["head_rows"],
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/draws/m2_spread_heads.log",
     script:
@@ -24,6 +26,8 @@ rule draws_people_epred:
         posterior="results/{model}/posterior.nc",
     output:
         draws="results/draws/{model}_epred_people.parquet",
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/draws/{model}_epred_people.log",
     wildcard_constraints:
@@ -42,6 +46,8 @@ rule draws_person_means:
         table="results/tables/m2_person_means.csv",
     params:
         width=config["draws"]["width"],
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/draws/m2_person_means.log",
     script:
@@ -56,6 +62,8 @@ rule draws_pooling_means:
         table="results/tables/pooling_means.csv",
     params:
         width=config["draws"]["width"],
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/draws/pooling_means.log",
     script:
@@ -75,6 +83,8 @@ rule draws_selected:
         ids=config["highlight"]["predictions"],
         seed=config["draws"]["seed"],
         width=config["draws"]["width"],
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/draws/m2_selected.log",
     script:
@@ -93,6 +103,8 @@ rule draws_new_people:
         seed=config["draws"]["seed"],
         method=config["draws"]["sample_new_levels"],
         width=config["draws"]["width"],
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/draws/m2_new_people.log",
     script:
@@ -108,6 +120,8 @@ rule draws_trajectories:
     params:
         ids=config["highlight"]["trajectories"],
         width=config["draws"]["width"],
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/draws/{model}_epred_trajectories.log",
     wildcard_constraints:

@@ -29,6 +29,8 @@ rule figure_data_trajectories:
         figure="data_trajectories",
         figures=config["figures"],
         highlight=config["highlight"],
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/figures/data_trajectories.log",
     script:
@@ -52,6 +54,8 @@ rule figure_pooling_intervals:
         figure="pooling_intervals",
         figures=config["figures"],
         highlight=config["highlight"],
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/figures/pooling_intervals.log",
     script:
@@ -74,6 +78,8 @@ rule figure_pooling_means:
         figure="pooling_means",
         figures=config["figures"],
         highlight=config["highlight"],
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/figures/pooling_means.log",
     script:
@@ -97,6 +103,8 @@ rule figure_person_means:
         figure="person_means",
         figures=config["figures"],
         highlight=config["highlight"],
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/figures/person_means.log",
     script:
@@ -120,6 +128,8 @@ rule figure_shrinkage:
         figure="shrinkage",
         figures=config["figures"],
         highlight=config["highlight"],
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/figures/shrinkage.log",
     script:
@@ -143,6 +153,8 @@ rule figure_expected_vs_predicted:
         figure="expected_vs_predicted",
         figures=config["figures"],
         highlight=config["highlight"],
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/figures/expected_vs_predicted.log",
     script:
@@ -165,6 +177,8 @@ rule figure_new_people:
         figure="new_people",
         figures=config["figures"],
         highlight=config["highlight"],
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/figures/new_people.log",
     script:
@@ -187,6 +201,8 @@ rule figure_m3_trajectories:
         figure="m3_trajectories",
         figures=config["figures"],
         highlight=config["highlight"],
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/figures/m3_trajectories.log",
     script:
@@ -209,6 +225,8 @@ rule figure_m4_trajectories:
         figure="m4_trajectories",
         figures=config["figures"],
         highlight=config["highlight"],
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/figures/m4_trajectories.log",
     script:

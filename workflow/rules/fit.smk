@@ -12,6 +12,8 @@ rule model_data:
         frame="results/{model}/model_frame.json",
     params:
         spec=model_spec,
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/fit/{model}_data.log",
     script:
@@ -24,6 +26,8 @@ rule compile_model:
         toolchain="results/toolchain/cmdstan.json",
     output:
         exe="results/build/{model}/{model}",
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/fit/{model}_compile.log",
     script:
@@ -41,6 +45,8 @@ rule sample_model:
     params:
         sampler=sampler_settings,
     threads: 4
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/fit/{model}_sample.log",
     script:

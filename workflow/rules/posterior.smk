@@ -18,6 +18,8 @@ rule posterior:
     params:
         spec=model_spec,
         sampler=sampler_settings,
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/posterior/{model}_posterior.log",
     script:
@@ -32,6 +34,8 @@ rule model_summary:
         txt="results/{model}/summary.txt",
     params:
         sampler=sampler_settings,
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/posterior/{model}_summary.log",
     script:
@@ -47,6 +51,8 @@ rule model_diagnostics:
     params:
         thresholds=config["diagnostics"],
         sampler=sampler_settings,
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/posterior/{model}_diagnostics.log",
     script:
@@ -62,6 +68,8 @@ rule model_loo:
         pointwise="results/{model}/loo_pointwise.csv",
     params:
         sampler=sampler_settings,
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/posterior/{model}_loo.log",
     script:
@@ -79,6 +87,8 @@ rule loo_compare:
         txt="results/loo/compare_{comparison}.txt",
     params:
         models=lambda wildcards: list(config["loo_compare"][wildcards.comparison]),
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/posterior/compare_{comparison}.log",
     script:

@@ -13,6 +13,8 @@ report: "../report/workflow.rst"
 
 rule audit:
     localrule: True
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/audit.log",
     run:

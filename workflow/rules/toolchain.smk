@@ -12,6 +12,8 @@ rule cmdstan_toolchain:
     params:
         # switching between CMDSTAN and the project-local build re-runs the rule
         cmdstan=os.environ.get("CMDSTAN", ""),
+    conda:
+        "../envs/pipeline.yaml"
     log:
         "logs/toolchain/cmdstan.log",
     localrule: True
