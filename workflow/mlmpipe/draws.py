@@ -479,6 +479,33 @@ def _draw_table(
     return table
 
 
+def _mu_draws(
+    fit: Fit,
+    newdata: pd.DataFrame,
+    allow_new_levels: bool,
+    sample_new_levels: str,
+    ndraws: int | None,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the linear predictor (draws x rows) for ``newdata`` and the draws it used.
+
+    Shared by :func:`epred_draws` and :func:`predicted_draws`, so that with one seed both
+    use the same draws and the same new-level effects.
+    """
+    _check_new_level_method(sample_new_levels)
+    frame = _newdata_frame(fit, newdata)
+    draws = _select_draws(len(draw_index(fit)), ndraws, rng)
+    mu = _linear_predictor(
+        fit,
+        frame,
+        allow_new_levels=allow_new_levels,
+        sample_new_levels=sample_new_levels,
+        rng=rng,
+        draws=draws,
+    )
+    return mu, draws
+
+
 def epred_draws(
     fit: Fit,
     newdata: pd.DataFrame,
@@ -509,18 +536,8 @@ def epred_draws(
             level the model was not fitted with (named) and ``allow_new_levels`` is false.
         ValueError: ``sample_new_levels`` or ``ndraws`` is not valid.
     """
-    _check_new_level_method(sample_new_levels)
     rng = np.random.default_rng(seed)
-    frame = _newdata_frame(fit, newdata)
-    draws = _select_draws(len(draw_index(fit)), ndraws, rng)
-    mu = _linear_predictor(
-        fit,
-        frame,
-        allow_new_levels=allow_new_levels,
-        sample_new_levels=sample_new_levels,
-        rng=rng,
-        draws=draws,
-    )
+    mu, draws = _mu_draws(fit, newdata, allow_new_levels, sample_new_levels, ndraws, rng)
     return _draw_table(fit, newdata, mu, draws, ".epred")
 
 
@@ -545,18 +562,8 @@ def predicted_draws(
     Raises:
         As :func:`epred_draws`.
     """
-    _check_new_level_method(sample_new_levels)
     rng = np.random.default_rng(seed)
-    frame = _newdata_frame(fit, newdata)
-    draws = _select_draws(len(draw_index(fit)), ndraws, rng)
-    mu = _linear_predictor(
-        fit,
-        frame,
-        allow_new_levels=allow_new_levels,
-        sample_new_levels=sample_new_levels,
-        rng=rng,
-        draws=draws,
-    )
+    mu, draws = _mu_draws(fit, newdata, allow_new_levels, sample_new_levels, ndraws, rng)
     sigma = draws_of(fit, "sigma")[draws]
     prediction = mu + rng.standard_normal(mu.shape) * sigma[None, :]
     return _draw_table(fit, newdata, prediction, draws, ".prediction")
