@@ -152,3 +152,12 @@ def test_ci_runs_the_readme_quick_start_test_command() -> None:
     assert re.search(r"^workflow/bootstrap pytest\b", ci, re.MULTILINE)
     assert (REPO_ROOT / ".ci" / "run").stat().st_mode & 0o111
     assert (REPO_ROOT / "workflow" / "bootstrap").stat().st_mode & 0o111
+
+
+def test_relative_local_copy_is_read_from_the_repository_root(workflow_copy: Path) -> None:
+    shutil.copy2(MLM_CSV, workflow_copy / "mlm-offline.csv")
+    result = run_in_copy(
+        workflow_copy, "--cores", "1", "data/raw/mlm.csv", local_copy=Path("mlm-offline.csv")
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert (workflow_copy / "data/raw/mlm.csv").read_bytes() == MLM_CSV.read_bytes()

@@ -14,7 +14,7 @@ logging.basicConfig(
 )
 sm = snakemake  # noqa: F821
 
-root = Path(sm.scriptdir).parents[1]  # local_copy is relative to the repository root
+root = Path(sm.scriptdir).resolve().parents[1]  # local_copy is relative to the repository root
 try:
     result = data.obtain(sm.config["data"], sm.output[0], root=root)
 except data.DataError as error:  # the message names the problem; no traceback
