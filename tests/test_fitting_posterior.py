@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 from mlmpipe import fitting, models
+from mlmpipe.cmdstan import CmdStanError
 from stan_csv_synth import SAMPLER_COLUMNS, write_sampler_csv
 
 REPO = Path(__file__).resolve().parents[1]
@@ -219,5 +220,5 @@ def test_stale_stan_data_is_refused(tmp_path, posteriors, specs, real_data):
     data, _ = posteriors["m2"]
     stale = dict(data.stan_data, Y=[0.0] * data.stan_data["N"])
     (tmp_path / "data.json").write_text(json.dumps(stale))
-    with pytest.raises(fitting.FitError, match="'Y' differs from the data"):
+    with pytest.raises(CmdStanError, match="'Y' differs from the data"):
         fitting.check_stan_data(data, tmp_path / "data.json")

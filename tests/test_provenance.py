@@ -20,12 +20,12 @@ from types import SimpleNamespace
 import pytest
 from mlmpipe import cli, pngtext
 from mlmpipe.audit import audit, config_diff, load_current_config, run_for_snakemake
+from mlmpipe.cmdstan import discover as discover_cmdstan
 from mlmpipe.fileio import sha256_file
 from mlmpipe.provenance import (
     PACKAGES,
     SCHEMA,
     ProvenanceError,
-    discover_cmdstan,
     embed_png_text,
     load_record,
     png_content_sha256,

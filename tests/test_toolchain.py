@@ -19,7 +19,7 @@ from pathlib import Path
 import cmdstanpy
 import numpy as np
 import pytest
-from mlmpipe import toolchain
+from mlmpipe import cmdstan, toolchain
 
 # Whether the session runs against an external CmdStan (read before cmdstanpy sets CMDSTAN).
 EXTERNAL = bool(os.environ.get("CMDSTAN"))
@@ -147,22 +147,22 @@ def test_cmdstan_path_prefers_the_cmdstan_variable(tmp_path, monkeypatch):
     official.mkdir()
     (official / "makefile").write_text("CMDSTAN_VERSION := 2.35.0\n")
     monkeypatch.setenv("CMDSTAN", str(official))
-    assert toolchain.cmdstan_path() == official.resolve()
+    assert cmdstan.cmdstan_path() == official.resolve()
 
 
 def test_cmdstan_variable_naming_no_cmdstan_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setenv("CMDSTAN", str(tmp_path))
-    with pytest.raises(toolchain.ToolchainError, match="not a CmdStan directory"):
-        toolchain.cmdstan_path()
+    with pytest.raises(cmdstan.CmdStanError, match="not a CmdStan directory"):
+        cmdstan.cmdstan_path()
 
 
 def test_project_local_home_and_its_override(tmp_path, monkeypatch):
     monkeypatch.delenv("CMDSTAN", raising=False)
     monkeypatch.delenv("MLMPIPE_CMDSTAN_HOME", raising=False)
     repo = Path(toolchain.__file__).resolve().parents[3]
-    assert toolchain.cmdstan_path() == repo / ".cmdstan" / "cmdstan-2.35.0"
+    assert cmdstan.cmdstan_path() == repo / ".cmdstan" / "cmdstan-2.35.0"
     monkeypatch.setenv("MLMPIPE_CMDSTAN_HOME", str(tmp_path / "cs"))
-    assert toolchain.cmdstan_path() == (tmp_path / "cs").resolve()
+    assert cmdstan.cmdstan_path() == (tmp_path / "cs").resolve()
 
 
 def test_rebuild_is_a_fast_no_op(cmdstan_dir):

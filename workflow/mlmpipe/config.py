@@ -22,11 +22,13 @@ import yaml
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
+from mlmpipe.errors import MlmpipeError
+
 SCHEMA_PATH = Path("workflow/schemas/config.schema.yaml")
 """Where the schema lives, relative to the repository root."""
 
 
-class ConfigError(ValueError):
+class ConfigError(MlmpipeError, ValueError):
     """Raised when the configuration does not match its schema; the message lists every
     problem on its own line, each starting with the dotted key."""
 

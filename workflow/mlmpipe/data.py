@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlmpipe.errors import MlmpipeError
+
 from .fileio import atomic_path, write_text_atomic
 
 log = logging.getLogger(__name__)
@@ -78,7 +80,7 @@ LOCAL_COPY_HINT = (
 # ------------------------------------------------------------------------------------ errors
 
 
-class DataError(RuntimeError):
+class DataError(MlmpipeError, RuntimeError):
     """Base class of the errors this module raises."""
 
 

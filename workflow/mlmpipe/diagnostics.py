@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from mlmpipe.errors import MlmpipeError
 from mlmpipe.fileio import write_text_atomic
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ EXCLUDED = ("lprior", "lp__")
 """Posterior variables left out of the R-hat and ESS checks (functions of the parameters)."""
 
 
-class DiagnosticsError(RuntimeError):
+class DiagnosticsError(MlmpipeError, RuntimeError):
     """Raised when a model fails a convergence check and the config says to stop the run."""
 
 

@@ -40,6 +40,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlmpipe.errors import MlmpipeError
+
 from .fileio import atomic_path
 from .models import (
     Fit,
@@ -65,7 +67,7 @@ VALUE_COLUMNS = (".epred", ".prediction", ".linpred", ".value")
 NEW_LEVEL_METHODS = ("uncertainty", "gaussian", "old_levels")
 
 
-class DrawsError(ValueError):
+class DrawsError(MlmpipeError, ValueError):
     """Raised for a variable spec that does not parse or names no variable of the fit."""
 
 

@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 
 from mlmpipe import models
+from mlmpipe.cmdstan import CmdStanError, fit_csv_files, use_cmdstan
+from mlmpipe.errors import MlmpipeError
 from mlmpipe.fileio import atomic_path, write_text_atomic
 from mlmpipe.models import ModelFrame, ModelSpec
 
@@ -61,7 +63,7 @@ SAMPLER_COLUMNS: Mapping[str, str] = {
 }
 
 
-class PriorError(ValueError):
+class PriorError(MlmpipeError, ValueError):
     """Raised when the config's priors do not match what a Stan program implements."""
 
 
@@ -258,35 +260,6 @@ def read_frame_record(path: str | os.PathLike[str]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- CmdStan
 
 
-class FitError(RuntimeError):
-    """Raised when compiling or sampling a Stan program fails; quotes CmdStan's message."""
-
-
-def read_toolchain(path: str | os.PathLike[str]) -> Path:
-    """Return the CmdStan folder a toolchain description names (``results/toolchain/cmdstan.json``).
-
-    Raises:
-        FitError: the file is unreadable, has no ``path``, or that folder does not exist.
-    """
-    try:
-        info = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise FitError(f"{path}: cannot read the CmdStan toolchain description: {error}") from error
-    folder = info.get("path") if isinstance(info, dict) else None
-    if not folder or not Path(folder).is_dir():
-        raise FitError(f"{path}: names no existing CmdStan folder (path: {folder!r})")
-    return Path(folder)
-
-
-def use_cmdstan(cmdstan: str | os.PathLike[str] | None) -> None:
-    """Point cmdstanpy at the CmdStan folder ``cmdstan`` (no-op for None)."""
-    if cmdstan is None:
-        return
-    import cmdstanpy
-
-    cmdstanpy.set_cmdstan_path(str(cmdstan))
-
-
 def compile_model(
     stan_file: str | os.PathLike[str],
     exe_file: str | os.PathLike[str],
@@ -300,7 +273,7 @@ def compile_model(
 
     Raises:
         FileNotFoundError: ``stan_file`` does not exist.
-        FitError: stanc or the C++ compiler failed (their message is quoted).
+        CmdStanError: stanc or the C++ compiler failed (their message is quoted).
     """
     import cmdstanpy
 
@@ -315,7 +288,7 @@ def compile_model(
     try:
         model = cmdstanpy.CmdStanModel(stan_file=str(copy), force_compile=True)
     except (ValueError, RuntimeError) as error:
-        raise FitError(f"{source}: compilation failed: {error}") from error
+        raise CmdStanError(f"{source}: compilation failed: {error}") from error
     built = Path(model.exe_file)
     if built.resolve() != exe.resolve():
         os.replace(built, exe)
@@ -338,7 +311,7 @@ def sample_model(
     partial ``output_dir``. Returns the CSV paths, chain 1 first.
 
     Raises:
-        FitError: CmdStan failed (its message is quoted).
+        CmdStanError: CmdStan failed (its message is quoted).
     """
     import cmdstanpy
 
@@ -364,7 +337,7 @@ def sample_model(
                 show_console=False,
             )
         except (RuntimeError, ValueError) as error:
-            raise FitError(f"model {spec.name}: sampling failed: {error}") from error
+            raise CmdStanError(f"model {spec.name}: sampling failed: {error}") from error
         out = staging / "out"
         out.mkdir()
         paths = []
@@ -381,21 +354,6 @@ def sample_model(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return [target / p.name for p in paths]
-
-
-def csv_files(fit_dir: str | os.PathLike[str]) -> list[Path]:
-    """Return the CmdStan CSVs in ``fit_dir`` in chain order.
-
-    Raises:
-        FileNotFoundError: ``fit_dir`` holds no CSV.
-    """
-    files = sorted(
-        Path(fit_dir).glob("*.csv"),
-        key=lambda p: (len(p.stem), p.stem),
-    )
-    if not files:
-        raise FileNotFoundError(f"{fit_dir}: no CmdStan CSV files")
-    return files
 
 
 # --------------------------------------------------------------------------- brms names
@@ -434,7 +392,7 @@ def _column(draws: np.ndarray, columns: Sequence[str], name: str) -> np.ndarray:
     try:
         index = columns.index(name)
     except ValueError:
-        raise FitError(f"the CmdStan output has no column '{name}'") from None
+        raise CmdStanError(f"the CmdStan output has no column '{name}'") from None
     return np.ascontiguousarray(draws[:, :, index].T)
 
 
@@ -451,17 +409,17 @@ def inference_data(model_data: ModelData, fit_dir: str | os.PathLike[str]) -> An
 
     Raises:
         FileNotFoundError: ``fit_dir`` holds no CSV.
-        FitError: the CSVs lack a variable the model should have, or the chains disagree.
+        CmdStanError: the CSVs lack a variable the model should have, or the chains disagree.
     """
     import arviz as az
     import cmdstanpy
 
     spec = model_data.spec
-    files = csv_files(fit_dir)
+    files = fit_csv_files(fit_dir)
     try:
         fit = cmdstanpy.from_csv([str(f) for f in files], method="sample")
     except (ValueError, RuntimeError) as error:
-        raise FitError(f"{fit_dir}: cannot read the CmdStan CSVs: {error}") from error
+        raise CmdStanError(f"{fit_dir}: cannot read the CmdStan CSVs: {error}") from error
     draws = fit.draws(concat_chains=False)  # (draw, chain, column)
     columns = list(fit.column_names)
     col = lambda name: _column(draws, columns, name)  # noqa: E731
@@ -591,7 +549,7 @@ def load_model_data(spec: ModelSpec, data_path: str | os.PathLike[str]) -> Model
 
 
 def check_stan_data(model_data: ModelData, data_json: str | os.PathLike[str]) -> None:
-    """Raise :class:`FitError` unless ``data_json`` is the Stan data of ``model_data``.
+    """Raise :class:`CmdStanError` unless ``data_json`` is the Stan data of ``model_data``.
 
     The posterior is named from the data it is rebuilt from; this guards against a
     ``data.json`` (and so a fit) made from other data or another spec.
@@ -599,10 +557,10 @@ def check_stan_data(model_data: ModelData, data_json: str | os.PathLike[str]) ->
     written = json.loads(Path(data_json).read_text(encoding="utf-8"))
     for key, value in model_data.stan_data.items():
         if key not in written:
-            raise FitError(f"{data_json}: has no '{key}'; it was written for another model")
+            raise CmdStanError(f"{data_json}: has no '{key}'; it was written for another model")
         same = np.array_equal(np.asarray(written[key], dtype=float), np.asarray(value, dtype=float))
         if not same:
-            raise FitError(
+            raise CmdStanError(
                 f"{data_json}: '{key}' differs from the data the posterior is built from; "
                 "re-run the model_data rule"
             )

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlmpipe.errors import MlmpipeError
 from mlmpipe.fileio import atomic_path, write_text_atomic
 from mlmpipe.summary import format_r_matrix
 
@@ -43,7 +44,7 @@ COMPARE_COLUMNS = (
 K_HELP = "See help('pareto-k-diagnostic') for details.\n"
 
 
-class LooCompareError(ValueError):
+class LooCompareError(MlmpipeError, ValueError):
     """Raised when models cannot be compared (fitted to different rows, or fewer than two)."""
 
 

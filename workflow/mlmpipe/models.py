@@ -26,10 +26,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlmpipe.errors import MlmpipeError
+
 FACTOR_SUFFIX = ".f"
 
 
-class ModelDataError(ValueError):
+class ModelDataError(MlmpipeError, ValueError):
     """Raised when a data frame cannot be used with a model (missing column, unknown level)."""
 
 

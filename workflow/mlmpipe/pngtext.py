@@ -16,6 +16,7 @@ import struct
 import zlib
 from pathlib import Path
 
+from mlmpipe.errors import MlmpipeError
 from mlmpipe.fileio import write_bytes_atomic
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -25,7 +26,7 @@ TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
 """The chunk types that hold text."""
 
 
-class PngError(ValueError):
+class PngError(MlmpipeError, ValueError):
     """A file is not a valid PNG, or a text chunk in it cannot be decoded; names the file."""
 
 

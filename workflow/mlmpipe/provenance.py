@@ -43,16 +43,10 @@ from pathlib import Path
 from typing import Any
 
 from mlmpipe import pngtext
+from mlmpipe.cmdstan import CmdStanError, discover, read_toolchain_record, sampler_settings
+from mlmpipe.errors import MlmpipeError
 from mlmpipe.fileio import sha256_file, write_text_atomic
-from mlmpipe.runinfo import (
-    PACKAGES,
-    discover_cmdstan,
-    git_state,
-    package_versions,
-    read_toolchain_json,
-    sampler_settings,
-    utc_now,
-)
+from mlmpipe.runinfo import PACKAGES, git_state, package_versions, utc_now
 
 SCHEMA = "mlmpipe-provenance/1"
 """The ``schema`` value of every record this module writes."""
@@ -83,7 +77,6 @@ __all__ = [
     "SCHEMA",
     "ProvenanceError",
     "build_record",
-    "discover_cmdstan",
     "embed_png_text",
     "find_record",
     "load_record",
@@ -98,7 +91,7 @@ __all__ = [
 ]
 
 
-class ProvenanceError(RuntimeError):
+class ProvenanceError(MlmpipeError, RuntimeError):
     """A record could not be written or read; the message names the file."""
 
 
@@ -383,15 +376,15 @@ def _cmdstan_info(inputs: list[dict[str, Any]]) -> dict[str, Any]:
     for entry in inputs:
         if entry["kind"] == "file" and Path(entry["path"]).name == TOOLCHAIN_JSON_NAME:
             try:
-                return {**read_toolchain_json(entry["path"]), "file": entry["path"]}
-            except ValueError as error:
+                return {**read_toolchain_record(entry["path"]), "file": entry["path"]}
+            except CmdStanError as error:
                 raise ProvenanceError(str(error)) from error
     for entry in inputs:
         upstream = entry.get("upstream") or {}
         cmdstan = (upstream.get("versions") or {}).get("cmdstan")
         if cmdstan and cmdstan.get("version"):
             return {**cmdstan, "via": entry["path"]}
-    return dict(discover_cmdstan())
+    return dict(discover())
 
 
 def _upstream_sampler(inputs: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from mlmpipe import models
+from mlmpipe.errors import MlmpipeError
 from mlmpipe.fileio import atomic_path, write_text_atomic
 
 STAT_COLUMNS = ("Estimate", "Est.Error", "l-95% CI", "u-95% CI", "Rhat", "Bulk_ESS", "Tail_ESS")
@@ -42,7 +43,7 @@ FOOTER = (
 )
 
 
-class SummaryError(ValueError):
+class SummaryError(MlmpipeError, ValueError):
     """Raised when a posterior lacks what a summary needs (a variable, the model's spec)."""
 
 

@@ -1,21 +1,12 @@
 """Compile a model's Stan program with CmdStan into results/build/{model}/."""
 
 import logging
-import sys
 
-from mlmpipe import fitting
+from mlmpipe.cmdstan import toolchain_folder
+from mlmpipe.fitting import compile_model
+from mlmpipe.rulekit import rule_script
 
-logging.basicConfig(
-    filename=snakemake.log[0],  # noqa: F821
-    level=logging.INFO,
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
-sm = snakemake  # noqa: F821
-
-try:
-    cmdstan = fitting.read_toolchain(sm.input.toolchain)
-    exe = fitting.compile_model(sm.input.stan, sm.output.exe, cmdstan=cmdstan)
-except (FileNotFoundError, fitting.FitError) as error:
-    logging.error("%s", error)
-    sys.exit(str(error))
-logging.info("compiled %s into %s with CmdStan at %s", sm.input.stan, exe, cmdstan)
+with rule_script(snakemake, record=False) as job:  # noqa: F821
+    cmdstan = toolchain_folder(job.input.toolchain)
+    exe = compile_model(job.input.stan, job.output.exe, cmdstan=cmdstan)
+    logging.info("compiled %s into %s with CmdStan at %s", job.input.stan, exe, cmdstan)

@@ -1,40 +1,28 @@
 """Sample a compiled model with NUTS; CmdStan's CSVs go to results/{model}/fit/."""
 
 import logging
-import sys
 import time
 
-from mlmpipe import fitting
+from mlmpipe.cmdstan import toolchain_folder
+from mlmpipe.fitting import sample_model
 from mlmpipe.models import load_specs
-from mlmpipe.provenance import record_snakemake_outputs
+from mlmpipe.rulekit import rule_script
 
-logging.basicConfig(
-    filename=snakemake.log[0],  # noqa: F821
-    level=logging.INFO,
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
-sm = snakemake  # noqa: F821
-
-spec = load_specs(sm.config)[sm.wildcards.model]
-start = time.perf_counter()
-try:
-    cmdstan = fitting.read_toolchain(sm.input.toolchain)
-    files = fitting.sample_model(
+with rule_script(snakemake, config_keys=("models.{model}", "sampling")) as job:  # noqa: F821
+    spec = load_specs(job.config)[job.wildcards.model]
+    start = time.perf_counter()
+    files = sample_model(
         spec,
-        sm.input.exe,
-        sm.input.data,
-        sm.output.fit,
-        cmdstan=cmdstan,
-        parallel_chains=sm.threads,
+        job.input.exe,
+        job.input.data,
+        job.output.fit,
+        cmdstan=toolchain_folder(job.input.toolchain),
+        parallel_chains=job.threads,
     )
-except fitting.FitError as error:
-    logging.error("%s", error)
-    sys.exit(str(error))
-logging.info(
-    "model %s: %d chains sampled in %.1f s: %s",
-    spec.name,
-    len(files),
-    time.perf_counter() - start,
-    ", ".join(map(str, files)),
-)
-record_snakemake_outputs(sm, config_keys=("models.{model}", "sampling"))
+    logging.info(
+        "model %s: %d chains sampled in %.1f s: %s",
+        spec.name,
+        len(files),
+        time.perf_counter() - start,
+        ", ".join(map(str, files)),
+    )

@@ -31,6 +31,8 @@ from plotnine import (
 )
 from plotnine.composition import Compose
 
+from mlmpipe.errors import MlmpipeError
+
 from .layers import gradientinterval, halfeye
 from .theme import PALETTE, THEME, darken, extend_palette
 
@@ -53,7 +55,7 @@ SHRINKAGE_LEVELS = ("partial pooling", "raw mean")
 DRAW_KINDS = ("expected", "predicted")
 
 
-class FigureInputError(ValueError):
+class FigureInputError(MlmpipeError, ValueError):
     """A table given to a figure lacks a column, a person, or rows."""
 
 

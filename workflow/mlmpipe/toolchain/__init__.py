@@ -8,9 +8,8 @@ and a makefile that turns `model.stan` into an executable the way CmdStan
 does, so that cmdstanpy drives the result as it would an official CmdStan.
 
 `build_toolchain()` assembles the directory (idempotent; a stamp records what
-it was built from) and `cmdstan_path()` says which CmdStan to use: the one
-named by the environment variable ``CMDSTAN`` if set, else the project-local
-build.
+it was built from). Which CmdStan a run uses, and everything else about it, is
+:mod:`mlmpipe.cmdstan`'s job.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ import importlib.metadata
 import json
 import logging
 import os
-import re
 import shutil
 import subprocess
 import time
@@ -29,19 +27,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = [
-    "CMDSTAN_VERSION",
-    "ToolchainError",
-    "build_toolchain",
-    "cmdstan_path",
-    "default_home",
-    "describe",
-    "is_built",
-    "write_description",
-]
+from mlmpipe.cmdstan import (
+    CMDSTAN_VERSION,
+    CmdStanError,
+    cmdstan_path,
+    default_home,
+    describe,
+)
 
-CMDSTAN_VERSION = "2.35.0"
-"""The CmdStan version this toolchain imitates (its makefile says so to cmdstanpy)."""
+__all__ = ["build_toolchain", "is_built", "write_description"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,43 +48,6 @@ _TOOLS = ("stansummary", "diagnose")
 _MAKE_JOBS = 2
 
 
-class ToolchainError(RuntimeError):
-    """The toolchain could not be assembled; the message quotes the failing tool."""
-
-
-def default_home() -> Path:
-    """Return the project-local CmdStan directory.
-
-    ``MLMPIPE_CMDSTAN_HOME`` (a CmdStan directory) overrides the default
-    ``<repository>/.cmdstan/cmdstan-2.35.0``.
-    """
-    override = os.environ.get("MLMPIPE_CMDSTAN_HOME")
-    if override:
-        return Path(override).expanduser().resolve()
-    return Path(__file__).resolve().parents[3] / ".cmdstan" / f"cmdstan-{CMDSTAN_VERSION}"
-
-
-def cmdstan_path() -> Path:
-    """Return the CmdStan directory to use, and log which one it is.
-
-    ``CMDSTAN``, if set, names an existing (e.g. official) installation and wins;
-    otherwise the project-local build from :func:`default_home` is used.
-
-    Raises:
-        ToolchainError: ``CMDSTAN`` is set but is not a CmdStan directory.
-    """
-    env = os.environ.get("CMDSTAN")
-    if env:
-        path = Path(env).expanduser().resolve()
-        if not (path / "makefile").is_file():
-            raise ToolchainError(f"CMDSTAN={env} is not a CmdStan directory (no makefile)")
-        logger.info("using the CmdStan named by CMDSTAN: %s", path)
-        return path
-    path = default_home()
-    logger.info("using the project-local CmdStan build: %s", path)
-    return path
-
-
 # ---------------------------------------------------------------------------
 # What a build depends on: our sources, httpstan and the compiler.
 # ---------------------------------------------------------------------------
@@ -98,16 +55,16 @@ def _httpstan_dir() -> Path:
     """Return the installed httpstan package directory.
 
     Raises:
-        ToolchainError: httpstan is not installed or lacks stanc, include/ or lib/.
+        CmdStanError: httpstan is not installed or lacks stanc, include/ or lib/.
     """
     try:
         import httpstan
     except ImportError as exc:  # pragma: no cover - a dependency of the project
-        raise ToolchainError(f"httpstan is not installed: {exc}") from exc
+        raise CmdStanError(f"httpstan is not installed: {exc}") from exc
     root = Path(httpstan.__file__).resolve().parent
     for part in ("stanc", "include/stan/model/model_header.hpp", "lib/libtbb.so.2"):
         if not (root / part).exists():
-            raise ToolchainError(f"httpstan at {root} lacks {part}")
+            raise CmdStanError(f"httpstan at {root} lacks {part}")
     return root
 
 
@@ -115,12 +72,12 @@ def _compiler_version(cxx: str) -> str:
     """Return the first line of ``cxx --version``.
 
     Raises:
-        ToolchainError: the compiler cannot be run.
+        CmdStanError: the compiler cannot be run.
     """
     try:
         proc = subprocess.run([cxx, "--version"], capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError) as exc:
-        raise ToolchainError(f"cannot run the C++ compiler {cxx!r}: {exc}") from exc
+        raise CmdStanError(f"cannot run the C++ compiler {cxx!r}: {exc}") from exc
     return proc.stdout.splitlines()[0] if proc.stdout else cxx
 
 
@@ -216,16 +173,16 @@ def _run(cmd: list[str], cwd: Path, what: str) -> str:
     """Run ``cmd`` in ``cwd`` and return its output.
 
     Raises:
-        ToolchainError: the command failed; the message ends with its output.
+        CmdStanError: the command failed; the message ends with its output.
     """
     try:
         proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
     except OSError as exc:
-        raise ToolchainError(f"{what} failed: cannot run {cmd[0]}: {exc}") from exc
+        raise CmdStanError(f"{what} failed: cannot run {cmd[0]}: {exc}") from exc
     output = proc.stdout + proc.stderr
     if proc.returncode != 0:
         tail = "\n".join(output.splitlines()[-60:])
-        raise ToolchainError(f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}\n{tail}")
+        raise CmdStanError(f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}\n{tail}")
     return output
 
 
@@ -247,7 +204,7 @@ def build_toolchain(dest: Path | None = None, *, force: bool = False) -> Path:
         The CmdStan directory.
 
     Raises:
-        ToolchainError: httpstan or the compiler is missing, or a build step failed.
+        CmdStanError: httpstan or the compiler is missing, or a build step failed.
     """
     dest = (Path(dest) if dest is not None else default_home()).expanduser().resolve()
     httpstan_dir = _httpstan_dir()
@@ -279,47 +236,8 @@ def build_toolchain(dest: Path | None = None, *, force: bool = False) -> Path:
 
 
 # ---------------------------------------------------------------------------
-# Description of the CmdStan in use (for the pipeline's toolchain record).
+# The pipeline's record of the CmdStan in use.
 # ---------------------------------------------------------------------------
-def _makefile_version(path: Path) -> str:
-    """Return ``CMDSTAN_VERSION`` from ``path/makefile``.
-
-    Raises:
-        ToolchainError: the makefile is missing or has no such line.
-    """
-    try:
-        text = (path / "makefile").read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ToolchainError(f"{path} is not a CmdStan directory: {exc}") from exc
-    match = re.search(r"^CMDSTAN_VERSION\s*:?=\s*(\S+)", text, re.MULTILINE)
-    if match is None:
-        raise ToolchainError(f"{path / 'makefile'} has no CMDSTAN_VERSION line")
-    return match.group(1)
-
-
-def describe(path: Path | None = None) -> dict[str, str]:
-    """Describe a CmdStan directory (default: :func:`cmdstan_path`).
-
-    Returns:
-        ``path`` (absolute), ``version`` (from its makefile), ``source``
-        (``"project-local"`` for :func:`default_home`, else ``"CMDSTAN"``) and
-        ``stanc_version`` (``bin/stanc --version``).
-
-    Raises:
-        ToolchainError: the directory is not a CmdStan or its stanc does not run.
-    """
-    path = Path(path).resolve() if path is not None else cmdstan_path()
-    # cmdstanpy.set_cmdstan_path() exports CMDSTAN, so compare with our own build
-    from_env = path != default_home()
-    stanc = _run([str(path / "bin" / "stanc"), "--version"], path, "running stanc").strip()
-    return {
-        "path": str(path),
-        "version": _makefile_version(path),
-        "source": "CMDSTAN" if from_env else "project-local",
-        "stanc_version": stanc,
-    }
-
-
 def write_description(output: Path) -> dict[str, str]:
     """Build the project-local CmdStan unless ``CMDSTAN`` is set, then describe it.
 
@@ -327,7 +245,7 @@ def write_description(output: Path) -> dict[str, str]:
     file and a rename) and returns it.
 
     Raises:
-        ToolchainError: the build failed or the CmdStan directory is unusable.
+        CmdStanError: the build failed or the CmdStan directory is unusable.
     """
     path = cmdstan_path()
     if not os.environ.get("CMDSTAN"):

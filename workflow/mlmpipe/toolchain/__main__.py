@@ -12,13 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from mlmpipe.toolchain import (
-    ToolchainError,
-    build_toolchain,
-    default_home,
-    is_built,
-    write_description,
-)
+from mlmpipe.cmdstan import CmdStanError, default_home
+from mlmpipe.toolchain import build_toolchain, is_built, write_description
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json is not None:
         try:
             record = write_description(args.json)
-        except ToolchainError as exc:
+        except CmdStanError as exc:
             print(f"toolchain: {exc}", file=sys.stderr)
             return 1
         print(record["path"])
@@ -67,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         path = build_toolchain(args.dest, force=args.force)
-    except ToolchainError as exc:
+    except CmdStanError as exc:
         print(f"toolchain: {exc}", file=sys.stderr)
         return 1
     if not up_to_date:
