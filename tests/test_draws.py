@@ -24,7 +24,8 @@ from mlmpipe.draws import (
     predicted_draws,
     spread_draws,
 )
-from mlmpipe.models import Fit, ModelDataError, ModelSpec, VaryingSpec
+from mlmpipe.models import ModelDataError, ModelSpec, VaryingSpec
+from mlmpipe.posterior import Fit
 
 IDS = [6, 29, 34]
 

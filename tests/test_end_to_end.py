@@ -28,7 +28,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
-from mlmpipe import loo, models
+from mlmpipe import loo, posterior
 
 pytestmark = pytest.mark.slow
 
@@ -112,7 +112,7 @@ def jobs_planned(result: subprocess.CompletedProcess) -> set[tuple[str, str]]:
 def test_estimates_agree_with_the_lecture_within_monte_carlo_error(
     run, model, label, variable, estimate, lower, upper
 ):
-    fit = models.load_fit(str(run / f"results/{model}/posterior.nc"))
+    fit = posterior.load_fit(str(run / f"results/{model}/posterior.nc"))
     table = pd.read_csv(run / f"results/{model}/summary.csv").set_index("parameter")
     row = table.loc[label]
     assert row["variable"] == variable
@@ -132,7 +132,7 @@ def test_estimates_agree_with_the_lecture_within_monte_carlo_error(
 
 def test_m5_correlation_spread_agrees_with_the_lecture(run):
     table = pd.read_csv(run / "results/m5/summary.csv").set_index("parameter")
-    draws = models.load_fit(str(run / "results/m5/posterior.nc")).idata.posterior
+    draws = posterior.load_fit(str(run / "results/m5/posterior.nc")).idata.posterior
     sd_mcse = float(az.mcse(draws["cor_id__Intercept__week"].values, method="sd"))
     error = table.loc["cor(Intercept,week)", "Est.Error"]
     assert abs(error - 0.48) <= 0.005 + 3 * np.sqrt(2) * sd_mcse

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from mlmpipe import fitting, models
+from mlmpipe import models, posterior, sampling, standata
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +37,7 @@ def compiled(cmdstan_dir, tmp_path_factory):
 
     def exe(name: str) -> Path:
         if name not in cache:
-            cache[name] = fitting.compile_model(
+            cache[name] = sampling.compile_model(
                 REPO / "stan" / f"{name}.stan", build / name / name, cmdstan=cmdstan_dir
             )
         return cache[name]
@@ -48,12 +48,12 @@ def compiled(cmdstan_dir, tmp_path_factory):
 def fit_synthetic(spec, frame, exe, folder: Path, cmdstan_dir):
     """Sample ``spec``'s program on ``frame``; return the brms-named InferenceData."""
     spec = dataclasses.replace(spec, iter=1000, warmup=500, seed=20, adapt_delta=0.95)
-    data = fitting.build_model_data(spec, frame)
-    fitting.write_model_data(data, folder / "data.json", folder / "model_frame.json")
-    fitting.sample_model(
+    data = standata.build_model_data(spec, frame)
+    standata.write_model_data(data, folder / "data.json", folder / "model_frame.json")
+    sampling.sample_model(
         spec, exe, folder / "data.json", folder / "fit", cmdstan=cmdstan_dir, parallel_chains=2
     )
-    return fitting.inference_data(data, folder / "fit")
+    return posterior.inference_data(data, folder / "fit")
 
 
 def covers(idata, truth: dict[str, float]) -> list[str]:

@@ -8,7 +8,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
-from mlmpipe import models, summary
+from mlmpipe import summary
 
 CHAINS, DRAWS = 4, 500
 
@@ -55,7 +55,7 @@ def m5_like() -> az.InferenceData:
         population=["week"],
         varying={"group": "id", "terms": ["Intercept", "week"]},
     )
-    idata.posterior.attrs[models.SPEC_ATTR] = json.dumps(entry)
+    idata.posterior.attrs[posterior.SPEC_ATTR] = json.dumps(entry)
     return idata
 
 

@@ -127,7 +127,8 @@ def _schema_errors(config: Any, schema: Mapping[str, Any]) -> Iterator[Validatio
 
 def consistency_problems(config: Mapping[str, Any]) -> list[str]:
     """Return what the schema cannot express: ``warmup`` below ``iter`` for every model, and
-    LOO comparisons that name defined models. Each problem names the dotted key."""
+    LOO comparisons and lecture roles that name defined models. Each problem names the
+    dotted key."""
     problems: list[str] = []
     models = config.get("models") or {}
     for name, model in models.items():
@@ -146,6 +147,11 @@ def consistency_problems(config: Mapping[str, Any]) -> list[str]:
                     f"loo_compare.{comparison}[{position}]: {model!r} is not a model "
                     f"(models: {known})"
                 )
+    for role, model in (config.get("lecture") or {}).items():
+        if isinstance(model, str) and model not in models:
+            problems.append(
+                f"lecture.{role}: {model!r} is not a model (models: {', '.join(models)})"
+            )
     return problems
 
 

@@ -200,7 +200,7 @@ class ModelFrame:
 
 
 def check_columns(spec: ModelSpec, frame: pd.DataFrame, *, need_response: bool = True) -> None:
-    """Raise :class:`ModelDataError` naming the first column of the formula missing from ``frame``."""
+    """Raise :class:`ModelDataError` naming the first formula column missing from ``frame``."""
     wanted = spec.columns if need_response else spec.predictor_columns
     for column in wanted:
         if column not in frame.columns:
@@ -346,12 +346,7 @@ def group_index(values: pd.Series, levels: Sequence[Any]) -> np.ndarray:
     return np.array([lookup.get(level_label(v), 0) for v in values], dtype=int)
 
 
-# --------------------------------------------------------------------------- fitted models
-
-#: ``posterior.nc`` keeps the model's spec and factor levels as JSON in these attributes of
-#: its posterior group, so a fit read back from disk knows its own structure.
-SPEC_ATTR = "mlmpipe_spec"
-LEVELS_ATTR = "mlmpipe_levels"
+# --------------------------------------------------------------------------- specs as JSON
 
 
 def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
@@ -384,44 +379,3 @@ def spec_from_dict(entry: Mapping[str, Any]) -> ModelSpec:
     """Inverse of :func:`spec_to_dict`."""
     name = entry["name"]
     return load_specs({"models": {name: dict(entry)}})[name]
-
-
-@dataclass(frozen=True)
-class Fit:
-    """A fitted model: its posterior (ArviZ InferenceData with brms names) and structure.
-
-    ``levels`` maps each factor of the formula (``id``, ``group``, ``id.f``) to the levels
-    the model was fitted with, in brms's order.
-    """
-
-    idata: Any  # arviz.InferenceData
-    spec: ModelSpec
-    levels: Mapping[str, list[Any]]
-
-    @property
-    def name(self) -> str:
-        """The model's name (``m2``)."""
-        return self.spec.name
-
-
-def load_fit(path: str) -> Fit:
-    """Read a ``posterior.nc`` written by the pipeline and return its :class:`Fit`.
-
-    Raises:
-        FileNotFoundError: ``path`` does not exist.
-        ModelDataError: the file has no model spec (it was not written by this pipeline).
-    """
-    import json
-
-    import arviz as az
-
-    idata = az.from_netcdf(path)
-    attrs = idata.posterior.attrs
-    if SPEC_ATTR not in attrs or LEVELS_ATTR not in attrs:
-        raise ModelDataError(
-            f"{path}: the posterior has no '{SPEC_ATTR}'/'{LEVELS_ATTR}' attributes; "
-            "it was not written by this pipeline"
-        )
-    spec = spec_from_dict(json.loads(attrs[SPEC_ATTR]))
-    levels = json.loads(attrs[LEVELS_ATTR])
-    return Fit(idata=idata, spec=spec, levels=levels)

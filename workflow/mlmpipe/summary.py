@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlmpipe import models
 from mlmpipe.errors import MlmpipeError
 from mlmpipe.fileio import atomic_path, write_text_atomic
+from mlmpipe.posterior import SPEC_ATTR
 
 STAT_COLUMNS = ("Estimate", "Est.Error", "l-95% CI", "u-95% CI", "Rhat", "Bulk_ESS", "Tail_ESS")
 """The statistics brms prints for each parameter, in its order."""
@@ -228,15 +228,15 @@ class Header:
 
 
 def header_of(idata: Any, data_name: str = "d") -> Header:
-    """Return the :class:`Header` of a posterior written by :mod:`mlmpipe.fitting`.
+    """Return the :class:`Header` of a posterior written by :mod:`mlmpipe.posterior`.
 
     Raises:
         SummaryError: the posterior has no model spec in its attrs.
     """
     attrs = idata.posterior.attrs
-    if models.SPEC_ATTR not in attrs:
-        raise SummaryError(f"the posterior has no '{models.SPEC_ATTR}' attribute")
-    spec = json.loads(attrs[models.SPEC_ATTR])
+    if SPEC_ATTR not in attrs:
+        raise SummaryError(f"the posterior has no '{SPEC_ATTR}' attribute")
+    spec = json.loads(attrs[SPEC_ATTR])
     nobs = int(idata.observed_data.sizes["obs"]) if "observed_data" in idata.groups() else 0
     return Header(
         formula=tuple(spec["formula"]),

@@ -1,90 +1,89 @@
-# Shared helpers for every stage: model names, target lists, input functions.
+# Shared helpers for every stage: the models, the parts they play in the lecture, target
+# lists built from the rules' own outputs, and input functions.
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
+from mlmpipe.figures.registry import FIGURES  # noqa: E402
 from mlmpipe.models import load_specs, spec_to_dict  # noqa: E402
 
 SPECS = load_specs(config)
 MODELS = list(SPECS)
+ROLES = config["lecture"]
+REPOSITORY = Path(workflow.basedir)
+
+# The draw-table rules (draws.smk) and the lecture parts whose models each one runs for.
+DRAW_RULE_ROLES = {
+    "draws_spread_heads": ["partial_pooling"],
+    "draws_people_epred": ["no_pooling", "partial_pooling"],
+    "draws_person_means": ["partial_pooling"],
+    "draws_pooling_means": [],
+    "draws_selected": ["partial_pooling"],
+    "draws_new_people": ["partial_pooling"],
+    "draws_trajectories": ["level1_covariate", "level2_covariate"],
+}
 
 
 wildcard_constraints:
     model="|".join(MODELS),
 
 
+def role_pattern(rule_name):
+    """The `{model}` wildcard constraint of a draw-table rule: the models it runs for."""
+    return "|".join(ROLES[role] for role in DRAW_RULE_ROLES[rule_name])
+
+
+def upstream(rule_name, output, role=None):
+    """The path of a rule's named output, for the model playing `role` in the lecture."""
+    pattern = getattr(getattr(rules, rule_name).output, output)
+    return expand(pattern, model=ROLES[role])[0] if role else pattern
+
+
+def rule_outputs(rule_name, **wildcards):
+    """Every output path of a rule, with its wildcards filled in (lists expand)."""
+    return expand(list(getattr(rules, rule_name).output), **wildcards)
+
+
 def data_targets():
     """The data stage's outputs."""
-    return ["data/processed/mlm.parquet", "results/data/precis.csv"]
+    return rule_outputs("validate_data") + rule_outputs("data_precis")
 
 
 def model_targets():
     """Every model's fit outputs."""
-    return expand(
-        [
-            "results/{model}/model_frame.json",
-            "results/{model}/posterior.nc",
-            "results/{model}/summary.csv",
-            "results/{model}/summary.txt",
-            "results/{model}/variables.txt",
-            "results/{model}/diagnostics.json",
-            "results/{model}/diagnostics.txt",
-            "results/{model}/loo.csv",
-            "results/{model}/loo.txt",
-        ],
-        model=MODELS,
-    )
-
-
-FIGURE_IDS = [
-    "data_trajectories",
-    "pooling_intervals",
-    "pooling_means",
-    "person_means",
-    "shrinkage",
-    "expected_vs_predicted",
-    "new_people",
-    "m3_trajectories",
-    "m4_trajectories",
-]
-
-
-def figure_targets():
-    """Every lecture figure, as PNG and SVG (rules in figures.smk)."""
-    return expand("results/figures/{figure}.{ext}", figure=FIGURE_IDS, ext=["png", "svg"])
-
-
-def posterior_nc(model):
-    """The posterior file of one model (written by the posterior stage)."""
-    return f"results/{model}/posterior.nc"
+    stages = ("model_data", "posterior", "model_summary", "model_diagnostics", "model_loo")
+    return [path for name in stages for path in rule_outputs(name, model=MODELS)]
 
 
 def draws_targets():
-    """The draw tables and their summaries (rules in draws.smk)."""
-    return [
-        "results/tables/m2_spread_draws_head.csv",
-        "results/tables/m2_r_id_head.csv",
-        "results/draws/m1_epred_people.parquet",
-        "results/draws/m2_epred_people.parquet",
-        "results/draws/m2_person_means.parquet",
-        "results/tables/m2_person_means.csv",
-        "results/tables/pooling_means.csv",
-        "results/draws/m2_epred_selected.parquet",
-        "results/draws/m2_predicted_selected.parquet",
-        "results/tables/m2_epred_selected.csv",
-        "results/tables/m2_predicted_selected.csv",
-        "results/draws/m2_epred_new_people.parquet",
-        "results/tables/m2_epred_new_people.csv",
-        "results/tables/m3_epred_trajectories.csv",
-        "results/tables/m4_epred_trajectories.csv",
-    ]
+    """The draw tables and their summaries, for the models the lecture's parts name."""
+    targets = []
+    for rule_name, roles in DRAW_RULE_ROLES.items():
+        models = [ROLES[role] for role in roles]
+        targets += rule_outputs(rule_name, model=models) if roles else rule_outputs(rule_name)
+    return targets
+
+
+def figure_targets():
+    """Every figure of the registry (mlmpipe.figures.registry), as PNG and SVG."""
+    return rule_outputs("figure", figure=list(FIGURES))
+
+
+def figure_inputs(wildcards):
+    """A figure's inputs, by the names its registry entry gives them, plus the drawing code."""
+    entry = FIGURES[wildcards.figure]
+    inputs = {name: upstream(src.rule, src.output, src.role) for name, src in entry.inputs.items()}
+    return inputs | {"code": FIGURE_CODE}
+
+
+FIGURE_CODE = sorted(
+    str(p.relative_to(REPOSITORY)) for p in (REPOSITORY / "workflow/mlmpipe/figures").glob("*.py")
+)
 
 
 # ----------------------------------------------------------------- fit and posterior stages
-
-REPOSITORY = Path(workflow.basedir)
 
 
 def stan_program(wildcards):
@@ -116,13 +115,14 @@ def sampler_settings(wildcards):
     }
 
 
+def comparison_inputs(wildcards):
+    """The pointwise LOO of each model of a `loo_compare` group."""
+    return expand(rules.model_loo.output.pointwise, model=config["loo_compare"][wildcards.comparison])
+
+
 def loo_compare_targets():
     """The LOO comparisons of the config's `loo_compare` groups."""
-    return expand(
-        "results/loo/compare_{comparison}.{ext}",
-        comparison=list(config.get("loo_compare") or {}),
-        ext=["csv", "txt"],
-    )
+    return rule_outputs("loo_compare", comparison=list(config.get("loo_compare") or {}))
 
 
 def all_targets():

@@ -23,9 +23,9 @@ rule download_data:
 # Columns, types, missing values and group labels checked; typed parquet for every model.
 rule validate_data:
     input:
-        "data/raw/mlm.csv",
+        rules.download_data.output[0],
     output:
-        "data/processed/mlm.parquet",
+        parquet="data/processed/mlm.parquet",
     params:
         groups=config["data"]["groups"],
     conda:
@@ -39,7 +39,7 @@ rule validate_data:
 # The lecture's rethinking::precis(d): a table for the report and the printout as text.
 rule data_precis:
     input:
-        "data/processed/mlm.parquet",
+        rules.validate_data.output.parquet,
     output:
         table=report(
             "results/data/precis.csv",

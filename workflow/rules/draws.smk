@@ -1,63 +1,66 @@
 # Draws stage: the lecture's tidybayes tables (spread_draws, epred/predicted draws, mean_qi),
-# computed from each model's posterior.nc by mlmpipe.draws. Draw tables are parquet,
-# summaries CSV; every table gets a provenance record beside it.
-
-# posterior_nc(model) is in common.smk: Snakemake's lint wants functions there.
+# computed from the posterior.nc of the model playing each part (config `lecture`) by
+# mlmpipe.tables. Draw tables are parquet, summaries CSV; every table gets a provenance
+# record beside it. DRAW_RULE_ROLES (common.smk) says which models each rule runs for.
 
 
 rule draws_spread_heads:
     input:
-        posterior=posterior_nc("m2"),
+        posterior=rules.posterior.output.posterior,
     output:
-        spread="results/tables/m2_spread_draws_head.csv",
-        r_id="results/tables/m2_r_id_head.csv",
+        spread="results/tables/{model}_spread_draws_head.csv",
+        r_id="results/tables/{model}_r_id_head.csv",
     params:
         rows=config["draws"]["head_rows"],
+    wildcard_constraints:
+        model=role_pattern("draws_spread_heads"),
     conda:
         "../envs/pipeline.yaml"
     log:
-        "logs/draws/m2_spread_heads.log",
+        "logs/draws/{model}_spread_heads.log",
     script:
         "../scripts/draws_spread_heads.py"
 
 
 rule draws_people_epred:
     input:
-        posterior="results/{model}/posterior.nc",
+        posterior=rules.posterior.output.posterior,
     output:
         draws="results/draws/{model}_epred_people.parquet",
+    wildcard_constraints:
+        model=role_pattern("draws_people_epred"),
     conda:
         "../envs/pipeline.yaml"
     log:
         "logs/draws/{model}_epred_people.log",
-    wildcard_constraints:
-        model="m1|m2",
     script:
         "../scripts/draws_people_epred.py"
 
 
 rule draws_person_means:
     input:
-        posterior=posterior_nc("m2"),
-        no_pooling="results/draws/m1_epred_people.parquet",
-        data="data/processed/mlm.parquet",
+        posterior=rules.posterior.output.posterior,
+        no_pooling=upstream("draws_people_epred", "draws", "no_pooling"),
+        data=rules.validate_data.output.parquet,
     output:
-        draws="results/draws/m2_person_means.parquet",
-        table="results/tables/m2_person_means.csv",
+        draws="results/draws/{model}_person_means.parquet",
+        table="results/tables/{model}_person_means.csv",
     params:
         width=config["draws"]["width"],
+    wildcard_constraints:
+        model=role_pattern("draws_person_means"),
     conda:
         "../envs/pipeline.yaml"
     log:
-        "logs/draws/m2_person_means.log",
+        "logs/draws/{model}_person_means.log",
     script:
         "../scripts/draws_person_means.py"
 
 
 rule draws_pooling_means:
     input:
-        no_pooling="results/draws/m1_epred_people.parquet",
-        partial_pooling="results/draws/m2_epred_people.parquet",
+        no_pooling=upstream("draws_people_epred", "draws", "no_pooling"),
+        partial_pooling=upstream("draws_people_epred", "draws", "partial_pooling"),
     output:
         table="results/tables/pooling_means.csv",
     params:
@@ -72,59 +75,63 @@ rule draws_pooling_means:
 
 rule draws_selected:
     input:
-        posterior=posterior_nc("m2"),
-        data="data/processed/mlm.parquet",
+        posterior=rules.posterior.output.posterior,
+        data=rules.validate_data.output.parquet,
     output:
-        epred="results/draws/m2_epred_selected.parquet",
-        predicted="results/draws/m2_predicted_selected.parquet",
-        epred_table="results/tables/m2_epred_selected.csv",
-        predicted_table="results/tables/m2_predicted_selected.csv",
+        epred="results/draws/{model}_epred_selected.parquet",
+        predicted="results/draws/{model}_predicted_selected.parquet",
+        epred_table="results/tables/{model}_epred_selected.csv",
+        predicted_table="results/tables/{model}_predicted_selected.csv",
     params:
         ids=config["highlight"]["predictions"],
         seed=config["draws"]["seed"],
         width=config["draws"]["width"],
+    wildcard_constraints:
+        model=role_pattern("draws_selected"),
     conda:
         "../envs/pipeline.yaml"
     log:
-        "logs/draws/m2_selected.log",
+        "logs/draws/{model}_selected.log",
     script:
         "../scripts/draws_selected.py"
 
 
 rule draws_new_people:
     input:
-        posterior=posterior_nc("m2"),
-        data="data/processed/mlm.parquet",
+        posterior=rules.posterior.output.posterior,
+        data=rules.validate_data.output.parquet,
     output:
-        draws="results/draws/m2_epred_new_people.parquet",
-        table="results/tables/m2_epred_new_people.csv",
+        draws="results/draws/{model}_epred_new_people.parquet",
+        table="results/tables/{model}_epred_new_people.csv",
     params:
         new_people=config["highlight"]["new_people"],
         seed=config["draws"]["seed"],
         method=config["draws"]["sample_new_levels"],
         width=config["draws"]["width"],
+    wildcard_constraints:
+        model=role_pattern("draws_new_people"),
     conda:
         "../envs/pipeline.yaml"
     log:
-        "logs/draws/m2_new_people.log",
+        "logs/draws/{model}_new_people.log",
     script:
         "../scripts/draws_new_people.py"
 
 
 rule draws_trajectories:
     input:
-        posterior="results/{model}/posterior.nc",
-        data="data/processed/mlm.parquet",
+        posterior=rules.posterior.output.posterior,
+        data=rules.validate_data.output.parquet,
     output:
         table="results/tables/{model}_epred_trajectories.csv",
     params:
         ids=config["highlight"]["trajectories"],
         width=config["draws"]["width"],
+    wildcard_constraints:
+        model=role_pattern("draws_trajectories"),
     conda:
         "../envs/pipeline.yaml"
     log:
         "logs/draws/{model}_epred_trajectories.log",
-    wildcard_constraints:
-        model="m3|m4",
     script:
         "../scripts/draws_trajectories.py"

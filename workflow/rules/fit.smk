@@ -6,7 +6,7 @@
 
 rule model_data:
     input:
-        data="data/processed/mlm.parquet",
+        data=rules.validate_data.output.parquet,
     output:
         data="results/{model}/data.json",
         frame="results/{model}/model_frame.json",
@@ -23,7 +23,7 @@ rule model_data:
 rule compile_model:
     input:
         stan=stan_program,
-        toolchain="results/toolchain/cmdstan.json",
+        toolchain=rules.cmdstan_toolchain.output[0],
     output:
         exe="results/build/{model}/{model}",
     conda:
@@ -36,10 +36,10 @@ rule compile_model:
 
 rule sample_model:
     input:
-        exe="results/build/{model}/{model}",
+        exe=rules.compile_model.output.exe,
         stan=stan_program,  # recorded in the fit's provenance beside the executable
-        data="results/{model}/data.json",
-        toolchain="results/toolchain/cmdstan.json",
+        data=rules.model_data.output.data,
+        toolchain=rules.cmdstan_toolchain.output[0],
     output:
         fit=directory("results/{model}/fit"),
     params:

@@ -9,9 +9,9 @@ wildcard_constraints:
 
 rule posterior:
     input:
-        fit="results/{model}/fit",
-        data="data/processed/mlm.parquet",
-        standata="results/{model}/data.json",
+        fit=rules.sample_model.output.fit,
+        data=rules.validate_data.output.parquet,
+        standata=rules.model_data.output.data,
     output:
         posterior="results/{model}/posterior.nc",
         variables="results/{model}/variables.txt",
@@ -28,7 +28,7 @@ rule posterior:
 
 rule model_summary:
     input:
-        posterior="results/{model}/posterior.nc",
+        posterior=rules.posterior.output.posterior,
     output:
         csv="results/{model}/summary.csv",
         txt="results/{model}/summary.txt",
@@ -44,7 +44,7 @@ rule model_summary:
 
 rule model_diagnostics:
     input:
-        posterior="results/{model}/posterior.nc",
+        posterior=rules.posterior.output.posterior,
     output:
         json="results/{model}/diagnostics.json",
         txt="results/{model}/diagnostics.txt",
@@ -61,7 +61,7 @@ rule model_diagnostics:
 
 rule model_loo:
     input:
-        posterior="results/{model}/posterior.nc",
+        posterior=rules.posterior.output.posterior,
     output:
         txt="results/{model}/loo.txt",
         csv="results/{model}/loo.csv",
@@ -78,10 +78,7 @@ rule model_loo:
 
 rule loo_compare:
     input:
-        pointwise=lambda wildcards: expand(
-            "results/{model}/loo_pointwise.csv",
-            model=config["loo_compare"][wildcards.comparison],
-        ),
+        pointwise=comparison_inputs,
     output:
         csv="results/loo/compare_{comparison}.csv",
         txt="results/loo/compare_{comparison}.txt",

@@ -3,7 +3,7 @@
 import logging
 
 from mlmpipe.cmdstan import toolchain_folder
-from mlmpipe.fitting import compile_model
+from mlmpipe.sampling import compile_model
 from mlmpipe.rulekit import rule_script
 
 with rule_script(snakemake, record=False) as job:  # noqa: F821

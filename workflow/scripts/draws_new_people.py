@@ -1,26 +1,16 @@
-"""m2 epred draws for new people (max id + 1, + 2, ...), new levels allowed, and mean_qi."""
+"""epred draws for new people (max id + 1, + 2, ...), new levels allowed, and their mean_qi."""
 
-import logging
+from mlmpipe import tables
+from mlmpipe.draws import mean_qi
+from mlmpipe.posterior import load_fit
+from mlmpipe.rulekit import rule_script
+from mlmpipe.validation import read_processed
 
-import pandas as pd
-from mlmpipe import draws
-from mlmpipe.models import load_fit
-from mlmpipe.provenance import record_snakemake_outputs
-
-logging.basicConfig(
-    filename=snakemake.log[0],  # noqa: F821
-    level=logging.INFO,
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
-sm = snakemake  # noqa: F821
-
-table = draws.new_people_draws(
-    load_fit(sm.input.posterior),
-    pd.read_parquet(sm.input.data),
-    sm.params.new_people,
-    seed=sm.params.seed,
-    method=sm.params.method,
-)
-draws.write_table(table, sm.output.draws)
-draws.write_table(draws.mean_qi(table, width=sm.params.width), sm.output.table)
-record_snakemake_outputs(sm, config_keys=("draws", "highlight.new_people"))
+with rule_script(snakemake, config_keys=("draws", "highlight.new_people")) as job:  # noqa: F821
+    fit = load_fit(job.input.posterior)
+    p = job.params
+    table = tables.new_people_draws(
+        fit, read_processed(job.input.data), p.new_people, seed=p.seed, method=p.method
+    )
+    tables.write_table(table, job.output.draws)
+    tables.write_table(mean_qi(table, width=p.width), job.output.table)

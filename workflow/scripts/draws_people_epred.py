@@ -1,17 +1,8 @@
 """epred_draws for every person the model was fitted to (the pooling figures)."""
 
-import logging
+from mlmpipe import tables
+from mlmpipe.posterior import load_fit
+from mlmpipe.rulekit import rule_script
 
-from mlmpipe import draws
-from mlmpipe.models import load_fit
-from mlmpipe.provenance import record_snakemake_outputs
-
-logging.basicConfig(
-    filename=snakemake.log[0],  # noqa: F821
-    level=logging.INFO,
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
-sm = snakemake  # noqa: F821
-
-draws.write_table(draws.people_epred(load_fit(sm.input.posterior)), sm.output.draws)
-record_snakemake_outputs(sm)
+with rule_script(snakemake) as job:  # noqa: F821
+    tables.write_table(tables.people_epred(load_fit(job.input.posterior)), job.output.draws)

@@ -1,26 +1,19 @@
-"""m2 person means (b_Intercept + r_id): draws, and mean_qi beside the raw means and the
-no-pooling (m1) estimates."""
-
-import logging
+"""Person means (b_Intercept + r_id): draws, and mean_qi beside the raw means and the
+no-pooling estimates."""
 
 import pandas as pd
-from mlmpipe import draws
-from mlmpipe.models import load_fit
-from mlmpipe.provenance import record_snakemake_outputs
 
-logging.basicConfig(
-    filename=snakemake.log[0],  # noqa: F821
-    level=logging.INFO,
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
-sm = snakemake  # noqa: F821
+from mlmpipe import tables
+from mlmpipe.posterior import load_fit
+from mlmpipe.rulekit import rule_script
+from mlmpipe.validation import read_processed
 
-person_draws, summary = draws.person_means(
-    load_fit(sm.input.posterior),
-    pd.read_parquet(sm.input.no_pooling),
-    pd.read_parquet(sm.input.data),
-    width=sm.params.width,
-)
-draws.write_table(person_draws, sm.output.draws)
-draws.write_table(summary, sm.output.table)
-record_snakemake_outputs(sm, config_keys=("draws.width",))
+with rule_script(snakemake, config_keys=("draws.width",)) as job:  # noqa: F821
+    person_draws, summary = tables.person_means(
+        load_fit(job.input.posterior),
+        pd.read_parquet(job.input.no_pooling),
+        read_processed(job.input.data),
+        width=job.params.width,
+    )
+    tables.write_table(person_draws, job.output.draws)
+    tables.write_table(summary, job.output.table)

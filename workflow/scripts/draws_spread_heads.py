@@ -1,20 +1,11 @@
-"""m2: the first rows of spread_draws(b_Intercept, sigma, sd_id__Intercept) and of
+"""The first rows of spread_draws(b_Intercept, sigma, sd_id__Intercept) and of
 spread_draws(r_id[id, term]), as the lecture prints them."""
 
-import logging
+from mlmpipe import tables
+from mlmpipe.posterior import load_fit
+from mlmpipe.rulekit import rule_script
 
-from mlmpipe import draws
-from mlmpipe.models import load_fit
-from mlmpipe.provenance import record_snakemake_outputs
-
-logging.basicConfig(
-    filename=snakemake.log[0],  # noqa: F821
-    level=logging.INFO,
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
-sm = snakemake  # noqa: F821
-
-scalars, varying = draws.spread_heads(load_fit(sm.input.posterior), rows=sm.params.rows)
-draws.write_table(scalars, sm.output.spread)
-draws.write_table(varying, sm.output.r_id)
-record_snakemake_outputs(sm, config_keys=("draws.head_rows",))
+with rule_script(snakemake, config_keys=("draws.head_rows",)) as job:  # noqa: F821
+    scalars, varying = tables.spread_heads(load_fit(job.input.posterior), rows=job.params.rows)
+    tables.write_table(scalars, job.output.spread)
+    tables.write_table(varying, job.output.r_id)

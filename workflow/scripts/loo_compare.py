@@ -1,23 +1,11 @@
 """loo_compare of a group of models fitted to the same rows (results/loo/compare_*)."""
 
 import logging
-import sys
 
 from mlmpipe import loo
-from mlmpipe.provenance import record_snakemake_outputs
+from mlmpipe.rulekit import rule_script
 
-logging.basicConfig(
-    filename=snakemake.log[0],  # noqa: F821
-    level=logging.INFO,
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
-sm = snakemake  # noqa: F821
-
-try:
-    table = loo.compare_files(sm.params.models, list(sm.input.pointwise))
-except loo.LooCompareError as error:
-    logging.error("%s", error)
-    sys.exit(str(error))
-loo.write_compare(table, sm.output.csv, sm.output.txt)
-logging.info("comparison %s:\n%s", sm.wildcards.comparison, loo.compare_text(table))
-record_snakemake_outputs(sm, config_keys=("loo_compare", "models"))
+with rule_script(snakemake, config_keys=("loo_compare", "models")) as job:  # noqa: F821
+    table = loo.compare_files(job.params.models, list(job.input.pointwise))
+    loo.write_compare(table, job.output.csv, job.output.txt)
+    logging.info("comparison %s:\n%s", job.wildcards.comparison, loo.compare_text(table))

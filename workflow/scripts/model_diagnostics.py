@@ -1,26 +1,14 @@
 """Check a model's convergence against the config's thresholds (diagnostics.json/.txt)."""
 
-import logging
-import sys
-
 import arviz as az
+
 from mlmpipe import diagnostics
-from mlmpipe.provenance import record_snakemake_outputs
+from mlmpipe.rulekit import rule_script
 
-logging.basicConfig(
-    filename=snakemake.log[0],  # noqa: F821
-    level=logging.INFO,
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
-sm = snakemake  # noqa: F821
-
-idata = az.from_netcdf(sm.input.posterior)
-result = diagnostics.check_fit(idata, sm.params.thresholds, model=sm.wildcards.model)
-diagnostics.log_result(result)
-try:
+keys = ("models.{model}", "sampling", "diagnostics")
+with rule_script(snakemake, config_keys=keys) as job:  # noqa: F821
+    idata = az.from_netcdf(job.input.posterior)
+    result = diagnostics.check_fit(idata, job.params.thresholds, model=job.wildcards.model)
+    diagnostics.log_result(result)
     diagnostics.enforce(result)
-except diagnostics.DiagnosticsError as error:
-    logging.error("%s", error)
-    sys.exit(str(error))
-diagnostics.write_diagnostics(result, sm.output.json, sm.output.txt)
-record_snakemake_outputs(sm, config_keys=("models.{model}", "sampling", "diagnostics"))
+    diagnostics.write_diagnostics(result, job.output.json, job.output.txt)

@@ -3,19 +3,11 @@
 import logging
 
 import arviz as az
+
 from mlmpipe import loo
-from mlmpipe.provenance import record_snakemake_outputs
+from mlmpipe.rulekit import rule_script
 
-logging.basicConfig(
-    filename=snakemake.log[0],  # noqa: F821
-    level=logging.INFO,
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
-logging.captureWarnings(True)
-sm = snakemake  # noqa: F821
-
-idata = az.from_netcdf(sm.input.posterior)
-result = loo.compute_loo(idata, sm.wildcards.model)
-loo.write_loo(result, sm.output.txt, sm.output.csv, sm.output.pointwise)
-logging.info("model %s:\n%s", sm.wildcards.model, result.text())
-record_snakemake_outputs(sm, config_keys=("models.{model}", "sampling"))
+with rule_script(snakemake, config_keys=("models.{model}", "sampling")) as job:  # noqa: F821
+    result = loo.compute_loo(az.from_netcdf(job.input.posterior), job.wildcards.model)
+    loo.write_loo(result, job.output.txt, job.output.csv, job.output.pointwise)
+    logging.info("model %s:\n%s", job.wildcards.model, result.text())

@@ -3,17 +3,10 @@
 import logging
 
 import arviz as az
+
 from mlmpipe import summary
-from mlmpipe.provenance import record_snakemake_outputs
+from mlmpipe.rulekit import rule_script
 
-logging.basicConfig(
-    filename=snakemake.log[0],  # noqa: F821
-    level=logging.INFO,
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
-sm = snakemake  # noqa: F821
-
-idata = az.from_netcdf(sm.input.posterior)
-table = summary.write_summary(idata, sm.output.csv, sm.output.txt)
-logging.info("model %s: %d summary rows", sm.wildcards.model, len(table))
-record_snakemake_outputs(sm, config_keys=("models.{model}", "sampling"))
+with rule_script(snakemake, config_keys=("models.{model}", "sampling")) as job:  # noqa: F821
+    table = summary.write_summary(az.from_netcdf(job.input.posterior), job.output.csv, job.output.txt)
+    logging.info("model %s: %d summary rows", job.wildcards.model, len(table))

@@ -4,7 +4,7 @@ import logging
 import time
 
 from mlmpipe.cmdstan import toolchain_folder
-from mlmpipe.fitting import sample_model
+from mlmpipe.sampling import sample_model
 from mlmpipe.models import load_specs
 from mlmpipe.rulekit import rule_script
 

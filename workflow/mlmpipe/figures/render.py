@@ -1,8 +1,7 @@
 """Read a figure's tables, build it, and write it as PNG and SVG, atomically.
 
-:data:`FIGURES` lists every lecture figure: the named tables it reads (the names the
-Snakemake rules give their inputs) and how to build it from them and the config.
-:func:`render_figure` is what a rule's script calls.
+:func:`render_figure` is what the figures rule's script calls; what each figure reads and how
+it is built is in :data:`mlmpipe.figures.registry.FIGURES`.
 """
 
 from __future__ import annotations
@@ -10,8 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +20,12 @@ from plotnine.composition import Compose
 
 from ..fileio import atomic_path
 from . import plots
-from .theme import PALETTE
+from .registry import FIGURES
 
 matplotlib.use("Agg")
 
 __all__ = [
     "FIGURES",
-    "FigureSpec",
     "build_figure",
     "read_table",
     "render_figure",
@@ -41,116 +38,6 @@ log = logging.getLogger(__name__)
 Plot = ggplot | Compose
 
 SAVE_FORMATS = ("png", "svg", "pdf")
-
-
-@dataclass(frozen=True)
-class FigureSpec:
-    """A lecture figure: the tables it reads and how it is built.
-
-    ``build`` takes the tables (by input name) and the whole config and returns the plot.
-    ``height_scale`` stretches the configured height (two stacked panels need more).
-    """
-
-    id: str
-    inputs: tuple[str, ...]
-    build: Callable[[Mapping[str, pd.DataFrame], Mapping[str, Any]], Plot]
-    height_scale: float = 1.0
-
-
-def _palette(config: Mapping[str, Any]) -> Sequence[str]:
-    return tuple(config.get("figures", {}).get("palette") or PALETTE)
-
-
-def _people(config: Mapping[str, Any], key: str, data: pd.DataFrame) -> list[int]:
-    """The people config ``highlight.<key>`` selects among the data's ids.
-
-    An explicit list is checked against the data; ``{count, seed}`` draws them as the draws
-    stage does (:func:`mlmpipe.draws.highlighted_ids`).
-    """
-    from ..draws import highlighted_ids
-
-    try:
-        entry = config["highlight"][key]
-    except KeyError as exc:
-        raise KeyError(f"config has no highlight.{key}") from exc
-    return highlighted_ids(entry, data["id"], key=key)
-
-
-def _listed(config: Mapping[str, Any], key: str) -> list[int] | None:
-    """The ids of config ``highlight.<key>`` when it is an explicit list, else None.
-
-    Tables of the draws stage already hold the people it resolved; an explicit list lets
-    the figure check that the table has those people.
-    """
-    entry = config.get("highlight", {}).get(key)
-    if isinstance(entry, list | tuple):
-        return [int(v) for v in entry]
-    return None
-
-
-FIGURES: dict[str, FigureSpec] = {
-    spec.id: spec
-    for spec in (
-        FigureSpec(
-            "data_trajectories",
-            ("data",),
-            lambda t, c: plots.data_trajectories(
-                t["data"], _people(c, "people", t["data"]), _palette(c)
-            ),
-        ),
-        FigureSpec(
-            "pooling_intervals",
-            ("m1_epred", "m2_epred"),
-            lambda t, c: plots.pooling_intervals(t["m1_epred"], t["m2_epred"], _palette(c)),
-            height_scale=1.5,
-        ),
-        FigureSpec(
-            "pooling_means",
-            ("pooling_means",),
-            lambda t, c: plots.pooling_means(t["pooling_means"], _palette(c)),
-        ),
-        FigureSpec(
-            "person_means",
-            ("draws", "data"),
-            lambda t, c: plots.person_means(
-                t["draws"], t["data"], _people(c, "people", t["data"]), _palette(c)
-            ),
-        ),
-        FigureSpec(
-            "shrinkage",
-            ("person_means", "data"),
-            lambda t, c: plots.shrinkage(
-                t["person_means"], t["data"], _people(c, "people", t["data"]), _palette(c)
-            ),
-        ),
-        FigureSpec(
-            "expected_vs_predicted",
-            ("epred", "predicted"),
-            lambda t, c: plots.expected_vs_predicted(
-                t["epred"], t["predicted"], _listed(c, "predictions"), 100, _palette(c)
-            ),
-        ),
-        FigureSpec(
-            "new_people",
-            ("epred",),
-            lambda t, c: plots.new_people(t["epred"], _palette(c)),
-        ),
-        FigureSpec(
-            "m3_trajectories",
-            ("trajectories",),
-            lambda t, c: plots.m3_trajectories(
-                t["trajectories"], _listed(c, "trajectories"), _palette(c)
-            ),
-        ),
-        FigureSpec(
-            "m4_trajectories",
-            ("trajectories",),
-            lambda t, c: plots.m4_trajectories(
-                t["trajectories"], _listed(c, "trajectories"), _palette(c)
-            ),
-        ),
-    )
-}
 
 
 def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:

@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from mlmpipe import fitting, models
-from mlmpipe.cmdstan import CmdStanError
+from mlmpipe import models, posterior, standata
 from stan_csv_synth import SAMPLER_COLUMNS, write_sampler_csv
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,7 +47,7 @@ def real_data() -> pd.DataFrame:
     return pd.read_csv(REAL_DATA)
 
 
-def stan_columns(data: fitting.ModelData, chain: int) -> dict[str, np.ndarray]:
+def stan_columns(data: standata.ModelData, chain: int) -> dict[str, np.ndarray]:
     """The columns the model's Stan program writes, each value encoding its position."""
     spec = data.spec
     sd = data.stan_data
@@ -86,7 +85,7 @@ def stan_columns(data: fitting.ModelData, chain: int) -> dict[str, np.ndarray]:
     return cols
 
 
-def fake_fit(tmp_path: Path, data: fitting.ModelData) -> Path:
+def fake_fit(tmp_path: Path, data: standata.ModelData) -> Path:
     """Write four synthetic chains for ``data``'s model; return their folder."""
     folder = tmp_path / data.spec.name / "fit"
     folder.mkdir(parents=True)
@@ -102,12 +101,12 @@ def fake_fit(tmp_path: Path, data: fitting.ModelData) -> Path:
 
 
 @pytest.fixture(scope="module")
-def posteriors(tmp_path_factory, specs, real_data) -> dict[str, tuple[fitting.ModelData, object]]:
+def posteriors(tmp_path_factory, specs, real_data) -> dict[str, tuple[standata.ModelData, object]]:
     out = {}
     root = tmp_path_factory.mktemp("fits")
     for name, spec in specs.items():
-        data = fitting.build_model_data(spec, real_data)
-        out[name] = (data, fitting.inference_data(data, fake_fit(root, data)))
+        data = standata.build_model_data(spec, real_data)
+        out[name] = (data, posterior.inference_data(data, fake_fit(root, data)))
     return out
 
 
@@ -120,13 +119,13 @@ def test_m1_variables_are_the_lectures_100(posteriors):
     expected = (
         [f"b_a_id.f{i}" for i in LECTURE_IDS] + ["sigma", "lprior", "lp__"] + SAMPLER_VARIABLES
     )
-    assert fitting.brms_variables(idata) == expected
+    assert posterior.brms_variables(idata) == expected
     assert len(expected) == 100
 
 
 def test_m2_has_103_variables_with_the_intercept_listed_twice(posteriors):
     _, idata = posteriors["m2"]
-    variables = fitting.brms_variables(idata)
+    variables = posterior.brms_variables(idata)
     assert len(variables) == 103
     assert variables[:5] == [
         "b_Intercept",
@@ -142,14 +141,14 @@ def test_m3_and_m4_variables_are_the_lectures_lists(posteriors):
     tail = ["lprior", "lp__", *SAMPLER_VARIABLES]
     m3 = ["b_Intercept", "b_week", "sd_id__Intercept", "sigma", "Intercept", *r_names(ids), *tail]
     m4 = ["b_week", "b_groupCTRL", "b_groupPD", "sd_id__Intercept", "sigma", *r_names(ids), *tail]
-    assert fitting.brms_variables(posteriors["m3"][1]) == m3
-    assert fitting.brms_variables(posteriors["m4"][1]) == m4
+    assert posterior.brms_variables(posteriors["m3"][1]) == m3
+    assert posterior.brms_variables(posteriors["m4"][1]) == m4
     assert len(m3) == len(m4) == 101
 
 
 def test_m5_lists_every_intercept_before_every_slope(posteriors):
     ids = [i for i in LECTURE_IDS if i not in WITHOUT_WEEK]
-    variables = fitting.brms_variables(posteriors["m5"][1])
+    variables = posterior.brms_variables(posteriors["m5"][1])
     assert variables[:7] == [
         "b_Intercept", "b_week", "sd_id__Intercept", "sd_id__week",
         "cor_id__Intercept__week", "sigma", "Intercept",
@@ -201,8 +200,8 @@ def test_sample_stats_log_likelihood_and_observed_data(posteriors):
 
 def test_posterior_nc_reads_back_with_load_fit(tmp_path, posteriors):
     data, idata = posteriors["m4"]
-    path = fitting.write_inference_data(idata, tmp_path / "posterior.nc")
-    fit = models.load_fit(str(path))
+    path = posterior.write_inference_data(idata, tmp_path / "posterior.nc")
+    fit = posterior.load_fit(str(path))
     assert fit.spec == data.spec
     assert fit.levels["group"] == ["CTRL", "PD"]
     assert len(fit.levels["id"]) == 88
@@ -211,7 +210,7 @@ def test_posterior_nc_reads_back_with_load_fit(tmp_path, posteriors):
 
 def test_variables_txt_is_one_name_a_line(tmp_path, posteriors):
     _, idata = posteriors["m2"]
-    path = fitting.write_variables(idata, tmp_path / "variables.txt")
+    path = posterior.write_variables(idata, tmp_path / "variables.txt")
     lines = path.read_text().splitlines()
     assert lines[0] == "b_Intercept" and lines[-1] == "energy__" and len(lines) == 103
 
@@ -220,5 +219,5 @@ def test_stale_stan_data_is_refused(tmp_path, posteriors, specs, real_data):
     data, _ = posteriors["m2"]
     stale = dict(data.stan_data, Y=[0.0] * data.stan_data["N"])
     (tmp_path / "data.json").write_text(json.dumps(stale))
-    with pytest.raises(CmdStanError, match="'Y' differs from the data"):
-        fitting.check_stan_data(data, tmp_path / "data.json")
+    with pytest.raises(standata.StanDataError, match="'Y' differs from the data"):
+        standata.check_stan_data(data, tmp_path / "data.json")

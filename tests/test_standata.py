@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from mlmpipe import fitting, models
+from mlmpipe import models, standata
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_DATA = REPO.parent / "shared/data/mlm.csv"
@@ -57,7 +57,7 @@ VARYING_SLOPES = {
 
 
 def test_rows_with_a_missing_formula_variable_are_dropped_and_counted(frame):
-    data = fitting.build_model_data(spec_from(VARYING_SLOPES), frame)
+    data = standata.build_model_data(spec_from(VARYING_SLOPES), frame)
     assert data.stan_data["N"] == 6
     assert data.frame.n_dropped == 1
     assert data.frame_record()["dropped_rows"] == [6]
@@ -68,7 +68,7 @@ def test_rows_with_a_missing_formula_variable_are_dropped_and_counted(frame):
 
 
 def test_group_levels_are_sorted_numerically_and_index_the_rows(frame):
-    data = fitting.build_model_data(spec_from(VARYING_SLOPES), frame)
+    data = standata.build_model_data(spec_from(VARYING_SLOPES), frame)
     assert data.stan_data["J_1"] == [2, 2, 1, 1, 3, 3]
     assert data.stan_data["Z_1_1"] == [1.0] * 6
     assert data.stan_data["Z_1_2"] == [0.0, 1.0, 0.0, 2.0, 0.0, 1.0]
@@ -77,7 +77,7 @@ def test_group_levels_are_sorted_numerically_and_index_the_rows(frame):
 
 
 def test_intercept_models_get_a_column_of_ones_first_in_X(frame):
-    data = fitting.build_model_data(spec_from(VARYING_SLOPES), frame)
+    data = standata.build_model_data(spec_from(VARYING_SLOPES), frame)
     assert data.stan_data["K"] == 2
     assert [row[0] for row in data.stan_data["X"]] == [1.0] * 6
     assert [row[1] for row in data.stan_data["X"]] == [0.0, 1.0, 0.0, 2.0, 0.0, 1.0]
@@ -99,7 +99,7 @@ def test_intercept_only_formula_has_no_population_design(frame):
             },
         }
     )
-    data = fitting.build_model_data(spec, frame)
+    data = standata.build_model_data(spec, frame)
     assert "X" not in data.stan_data and "K" not in data.stan_data
     # con ~ 1 + (1 | id) uses no week: person 7 and its row are kept
     assert data.stan_data["N"] == 7 and data.group_levels == (2, 7, 10, 33)
@@ -120,7 +120,7 @@ def test_zero_plus_week_plus_group_codes_every_group_level(frame):
             },
         }
     )
-    data = fitting.build_model_data(spec, frame)
+    data = standata.build_model_data(spec, frame)
     assert data.coefficients == ("week", "groupCTRL", "groupPD")
     x = np.asarray(data.stan_data["X"])
     assert x[:, 1].tolist() == [0, 0, 1, 1, 0, 0]  # groupCTRL
@@ -129,7 +129,7 @@ def test_zero_plus_week_plus_group_codes_every_group_level(frame):
 
 
 def test_priors_are_passed_as_data(frame):
-    data = fitting.build_model_data(spec_from(VARYING_SLOPES), frame)
+    data = standata.build_model_data(spec_from(VARYING_SLOPES), frame)
     sd = data.stan_data
     assert (sd["prior_Intercept_mu"], sd["prior_Intercept_sigma"]) == (0.0, 1.0)
     assert sd["prior_sigma_rate"] == 2.0
@@ -140,8 +140,8 @@ def test_priors_are_passed_as_data(frame):
 def test_a_prior_family_the_program_does_not_implement_is_refused(frame):
     entry = json.loads(json.dumps(VARYING_SLOPES))
     entry["priors"]["sd"] = {"family": "student_t", "df": 3, "mu": 0, "sigma": 2.5}
-    with pytest.raises(fitting.PriorError) as error:
-        fitting.build_model_data(spec_from(entry, "m5"), frame)
+    with pytest.raises(standata.PriorError) as error:
+        standata.build_model_data(spec_from(entry, "m5"), frame)
     assert str(error.value) == (
         "model m5: the prior for class 'sd' is 'student_t' in the config, but stan/m5.stan "
         "implements exponential(rate); change the config's family to 'exponential' or edit "
@@ -152,26 +152,26 @@ def test_a_prior_family_the_program_does_not_implement_is_refused(frame):
 def test_a_missing_or_extra_prior_class_is_named(frame):
     entry = json.loads(json.dumps(VARYING_SLOPES))
     del entry["priors"]["cor"]
-    with pytest.raises(fitting.PriorError, match="no prior for class 'cor'"):
-        fitting.build_model_data(spec_from(entry), frame)
+    with pytest.raises(standata.PriorError, match="no prior for class 'cor'"):
+        standata.build_model_data(spec_from(entry), frame)
     entry = json.loads(json.dumps(VARYING_SLOPES))
     entry["priors"]["shape"] = {"family": "gamma"}
-    with pytest.raises(fitting.PriorError, match=r"class\(es\) shape"):
-        fitting.build_model_data(spec_from(entry), frame)
+    with pytest.raises(standata.PriorError, match=r"class\(es\) shape"):
+        standata.build_model_data(spec_from(entry), frame)
 
 
 def test_a_non_positive_prior_scale_is_refused(frame):
     entry = json.loads(json.dumps(VARYING_SLOPES))
     entry["priors"]["sigma"]["rate"] = 0
-    with pytest.raises(fitting.PriorError, match="rate = 0; it must be a finite positive"):
-        fitting.build_model_data(spec_from(entry), frame)
+    with pytest.raises(standata.PriorError, match="rate = 0; it must be a finite positive"):
+        standata.build_model_data(spec_from(entry), frame)
 
 
 def test_the_lectures_models_use_219_or_216_rows_and_91_or_88_people(config_specs):
     data = pd.read_csv(REAL_DATA)
     counts = {}
     for name, spec in config_specs.items():
-        built = fitting.build_model_data(spec, data)
+        built = standata.build_model_data(spec, data)
         levels = built.group_levels if built.group_levels else built.frame.levels["id.f"]
         counts[name] = (built.stan_data["N"], len(levels), built.frame.n_dropped)
     assert counts == {
@@ -184,9 +184,9 @@ def test_the_lectures_models_use_219_or_216_rows_and_91_or_88_people(config_spec
 
 
 def test_model_data_files_are_written(tmp_path, frame):
-    data = fitting.build_model_data(spec_from(VARYING_SLOPES), frame)
-    fitting.write_model_data(data, tmp_path / "data.json", tmp_path / "model_frame.json")
+    data = standata.build_model_data(spec_from(VARYING_SLOPES), frame)
+    standata.write_model_data(data, tmp_path / "data.json", tmp_path / "model_frame.json")
     assert json.loads((tmp_path / "data.json").read_text())["N"] == 6
-    record = fitting.read_frame_record(tmp_path / "model_frame.json")
+    record = json.loads((tmp_path / "model_frame.json").read_text(encoding="utf-8"))
     assert record["n_rows"] == 6 and record["n_dropped"] == 1
     assert record["levels"]["id"] == [2, 10, 33]

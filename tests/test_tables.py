@@ -20,18 +20,15 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)
     import arviz as az
 
-from mlmpipe import draws
+from mlmpipe import draws, tables
 from mlmpipe.models import (
-    LEVELS_ATTR,
-    SPEC_ATTR,
-    Fit,
     ModelDataError,
     coefficient_names,
-    load_fit,
     load_specs,
     model_frame,
     spec_to_dict,
 )
+from mlmpipe.posterior import LEVELS_ATTR, SPEC_ATTR, Fit, load_fit
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_CSV = REPO.parent / "shared" / "data" / "mlm.csv"
@@ -87,7 +84,7 @@ def fits(data, tmp_path_factory) -> dict[str, Fit]:
 
 
 def test_spread_heads_are_the_lectures_first_rows(fits):
-    scalars, varying = draws.spread_heads(fits["m2"], rows=6)
+    scalars, varying = tables.spread_heads(fits["m2"], rows=6)
     assert list(scalars.columns) == [
         ".chain",
         ".iteration",
@@ -103,18 +100,18 @@ def test_spread_heads_are_the_lectures_first_rows(fits):
 
 def test_people_tables_cover_every_person_of_m1_and_m2(fits):
     for name in ("m1", "m2"):
-        table = draws.people_epred(fits[name])
+        table = tables.people_epred(fits[name])
         assert list(table.columns) == ["id", ".row", ".chain", ".iteration", ".draw", ".epred"]
         assert table["id"].nunique() == 91
         assert len(table) == 91 * 80
-    m1 = draws.people_epred(fits["m1"])
+    m1 = tables.people_epred(fits["m1"])
     b48 = draws.draws_of(fits["m1"], "b_a_id.f48")
     assert m1.loc[m1["id"] == 48, ".epred"].to_numpy() == pytest.approx(b48)
 
 
 def test_person_means_sit_beside_raw_means_and_no_pooling(fits, data):
-    m1_people = draws.people_epred(fits["m1"])
-    person_draws, summary = draws.person_means(fits["m2"], m1_people, data)
+    m1_people = tables.people_epred(fits["m1"])
+    person_draws, summary = tables.person_means(fits["m2"], m1_people, data)
     assert list(person_draws.columns) == [
         "id",
         "term",
@@ -146,29 +143,29 @@ def test_person_means_sit_beside_raw_means_and_no_pooling(fits, data):
 
 def test_pooling_means_stack_no_pooling_and_partial_pooling(fits):
     tables = {
-        "no pooling": draws.people_epred(fits["m1"]),
-        "partial pooling": draws.people_epred(fits["m2"]),
+        "no pooling": tables.people_epred(fits["m1"]),
+        "partial pooling": tables.people_epred(fits["m2"]),
     }
-    summary = draws.pooling_means(tables)
+    summary = tables.pooling_means(tables)
     assert list(summary.columns) == ["id", "model", ".epred", *SUMMARY]
     assert summary["model"].value_counts().to_dict() == {"no pooling": 91, "partial pooling": 91}
 
 
 def test_selected_people_keep_the_configs_order_as_rows(fits):
     ids = CONFIG["highlight"]["predictions"]
-    epred, predicted = draws.selected_draws(fits["m2"], ids, seed=9)
+    epred, predicted = tables.selected_draws(fits["m2"], ids, seed=9)
     assert list(epred.columns) == ["id", ".row", ".chain", ".iteration", ".draw", ".epred"]
     assert list(predicted.columns)[-1] == ".prediction"
     assert epred.drop_duplicates(".row")["id"].tolist() == [146, 137, 48]
     summary = draws.mean_qi(epred)
     # sorted by id as dplyr sorts groups: the lecture's 48 (.row 3), 137 (2), 146 (1)
     assert summary[["id", ".row"]].values.tolist() == [[48, 3], [137, 2], [146, 1]]
-    again = draws.selected_draws(fits["m2"], ids, seed=9)[1]
+    again = tables.selected_draws(fits["m2"], ids, seed=9)[1]
     pd.testing.assert_frame_equal(predicted, again)
 
 
 def test_new_people_are_numbered_after_the_largest_id(fits, data):
-    table = draws.new_people_draws(fits["m2"], data, 3, seed=9)
+    table = tables.new_people_draws(fits["m2"], data, 3, seed=9)
     assert table["id"].unique().tolist() == [230, 231, 232]
     assert list(table.columns) == ["id", ".row", ".chain", ".iteration", ".draw", ".epred"]
 
@@ -180,7 +177,7 @@ def test_trajectories_summarise_each_distinct_row_of_the_highlighted_people(
     fits, data, name, columns
 ):
     ids = CONFIG["highlight"]["trajectories"]
-    table = draws.trajectories(fits[name], data, ids)
+    table = tables.trajectories(fits[name], data, ids)
     assert list(table.columns) == [*columns, ".row", ".epred", *SUMMARY]
     assert sorted(table["id"].unique().tolist()) == sorted(ids)
     # the 20 people have 50 distinct (id, week) rows in the data, none with a missing week
@@ -190,31 +187,31 @@ def test_trajectories_summarise_each_distinct_row_of_the_highlighted_people(
 
 def test_trajectories_name_a_person_the_model_was_not_fitted_to(fits, data):
     # ids 69, 74 and 102 have one row each, with no week: m3 (week in the formula) drops them
-    dropped = sorted(set(data["id"]) - set(draws.person_levels(fits["m3"])))
+    dropped = sorted(set(data["id"]) - set(tables.person_levels(fits["m3"])))
     assert dropped == [69, 74, 102]
     with pytest.raises(ModelDataError, match=f"highlighted id.*{dropped[0]}"):
-        draws.trajectories(fits["m3"], data, [6, dropped[0]])
+        tables.trajectories(fits["m3"], data, [6, dropped[0]])
 
 
 def test_highlight_accepts_a_list_or_count_and_seed(data):
     people = data["id"].unique()
-    assert draws.highlighted_ids([146, 137, 48], people, key="predictions") == [146, 137, 48]
-    drawn = draws.highlighted_ids({"count": 20, "seed": 114}, people, key="people")
+    assert tables.highlighted_ids([146, 137, 48], people, key="predictions") == [146, 137, 48]
+    drawn = tables.highlighted_ids({"count": 20, "seed": 114}, people, key="people")
     assert len(set(drawn)) == 20 and set(drawn) <= set(people.tolist())
-    assert drawn == draws.highlighted_ids({"count": 20, "seed": 114}, people, key="people")
+    assert drawn == tables.highlighted_ids({"count": 20, "seed": 114}, people, key="people")
     with pytest.raises(ValueError, match=r"highlight.predictions: id\(s\) 999"):
-        draws.highlighted_ids([146, 999], people, key="predictions")
+        tables.highlighted_ids([146, 999], people, key="predictions")
     with pytest.raises(ValueError, match="count 500"):
-        draws.highlighted_ids({"count": 500, "seed": 1}, people, key="people")
+        tables.highlighted_ids({"count": 500, "seed": 1}, people, key="people")
 
 
 def test_write_table_writes_parquet_and_csv_atomically(tmp_path, fits):
-    table = draws.people_epred(fits["m2"])
-    parquet = draws.write_table(table, tmp_path / "t.parquet")
+    table = tables.people_epred(fits["m2"])
+    parquet = tables.write_table(table, tmp_path / "t.parquet")
     back = pd.read_parquet(parquet)
     pd.testing.assert_frame_equal(back, table, check_dtype=False)
-    csv = draws.write_table(draws.mean_qi(table), tmp_path / "t.csv")
+    csv = tables.write_table(draws.mean_qi(table), tmp_path / "t.csv")
     assert pd.read_csv(csv).columns.tolist()[:3] == ["id", ".row", ".epred"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.parquet"]
     with pytest.raises(ValueError, match="writes .parquet or .csv"):
-        draws.write_table(table, tmp_path / "t.xlsx")
+        tables.write_table(table, tmp_path / "t.xlsx")

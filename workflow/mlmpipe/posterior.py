@@ -1,0 +1,282 @@
+"""The brms-named posterior of a fit: CmdStan's CSVs turned into an ArviZ ``InferenceData``
+(``posterior.nc``) whose variables carry brms's names (``b_Intercept``, ``sd_id__Intercept``,
+``r_id`` ...), brms's variable list, and reading ``posterior.nc`` back as a :class:`Fit`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlmpipe import models
+from mlmpipe.cmdstan import CmdStanError, fit_csv_files
+from mlmpipe.fileio import atomic_path, write_text_atomic
+from mlmpipe.models import ModelSpec
+from mlmpipe.standata import ModelData
+
+#: Sampler diagnostics CmdStan writes, and the names ArviZ gives them in ``sample_stats``.
+SAMPLER_COLUMNS: Mapping[str, str] = {
+    "lp__": "lp",
+    "accept_stat__": "acceptance_rate",
+    "stepsize__": "step_size",
+    "treedepth__": "tree_depth",
+    "n_leapfrog__": "n_steps",
+    "divergent__": "diverging",
+    "energy__": "energy",
+}
+
+
+# --------------------------------------------------------------------------- brms names
+
+
+def correlation_pairs(terms: Sequence[str]) -> list[tuple[str, str]]:
+    """Return the pairs of terms in the order brms stores ``cor_1`` (upper triangle by column)."""
+    return [(terms[j], terms[k]) for k in range(len(terms)) for j in range(k)]
+
+
+def posterior_names(spec: ModelSpec, coefficients: Sequence[str]) -> list[str]:
+    """Return the posterior variables of a model in brms's order (``r_id`` as one array).
+
+    b (``b_Intercept`` first), sd, cor, sigma, Intercept, r, lprior, lp__ -- the order
+    brms's ``reorder_pars`` gives them.
+    """
+    names = []
+    if spec.intercept:
+        names.append("b_Intercept")
+    names += [f"b_{c}" for c in coefficients]
+    if spec.varying is not None:
+        g = spec.varying.group
+        names += [f"sd_{g}__{t}" for t in spec.varying.terms]
+        names += [f"cor_{g}__{a}__{b}" for a, b in correlation_pairs(spec.varying.terms)]
+    names.append("sigma")
+    if spec.intercept:
+        names.append("Intercept")
+    if spec.varying is not None:
+        names.append(f"r_{spec.varying.group}")
+    names += ["lprior", "lp__"]
+    return names
+
+
+def _column(draws: np.ndarray, columns: Sequence[str], name: str) -> np.ndarray:
+    """Return one CmdStan column as a (chain, draw) array."""
+    try:
+        index = columns.index(name)
+    except ValueError:
+        raise CmdStanError(f"the CmdStan output has no column '{name}'") from None
+    return np.ascontiguousarray(draws[:, :, index].T)
+
+
+def _read_csvs(fit_dir: str | os.PathLike[str]) -> Any:
+    """Return a (chain, draw) column reader over the CmdStan CSVs in ``fit_dir``.
+
+    Raises:
+        CmdStanError: no CSV, or cmdstanpy cannot read them (its message is quoted).
+    """
+    import cmdstanpy
+
+    files = fit_csv_files(fit_dir)
+    try:
+        fit = cmdstanpy.from_csv([str(f) for f in files], method="sample")
+    except (ValueError, RuntimeError) as error:
+        raise CmdStanError(f"{fit_dir}: cannot read the CmdStan CSVs: {error}") from error
+    draws = fit.draws(concat_chains=False)  # (draw, chain, column)
+    columns = list(fit.column_names)
+    return lambda name: _column(draws, columns, name)
+
+
+def _posterior_group(
+    model_data: ModelData, col: Any
+) -> tuple[dict[str, np.ndarray], dict[str, list[str]], dict[str, Any]]:
+    """Return the posterior's variables under brms's names, with their dims and coords."""
+    spec = model_data.spec
+    coefs = list(model_data.coefficients)
+    posterior: dict[str, np.ndarray] = {}
+    dims: dict[str, list[str]] = {}
+    coords: dict[str, Any] = {}
+    if spec.intercept:
+        posterior["b_Intercept"] = col("b_Intercept")
+        posterior["Intercept"] = col("Intercept")
+    stan_b = f"b_{spec.nlpar}" if spec.nlpar else "b"
+    for k, name in enumerate(coefs, start=1):
+        posterior[f"b_{name}"] = col(f"{stan_b}[{k}]")
+    posterior["sigma"] = col("sigma")
+    if spec.varying is not None:
+        g = spec.varying.group
+        terms = list(spec.varying.terms)
+        for k, term in enumerate(terms, start=1):
+            posterior[f"sd_{g}__{term}"] = col(f"sd_1[{k}]")
+        for k, (a, b) in enumerate(correlation_pairs(terms), start=1):
+            posterior[f"cor_{g}__{a}__{b}"] = col(f"cor_1[{k}]")
+        levels = list(model_data.group_levels or ())
+        per_term = [
+            np.stack([col(f"r_1_{k}[{j}]") for j in range(1, len(levels) + 1)], axis=-1)
+            for k in range(1, len(terms) + 1)
+        ]
+        posterior[f"r_{g}"] = np.stack(per_term, axis=-1)  # (chain, draw, level, term)
+        dims[f"r_{g}"] = [g, "term"]
+        coords[g] = levels
+        coords["term"] = terms
+    posterior["lprior"] = col("lprior")
+    posterior["lp__"] = col("lp__")
+    ordered = {name: posterior[name] for name in posterior_names(spec, coefs)}
+    return ordered, dims, coords
+
+
+def _sample_stats(col: Any) -> dict[str, np.ndarray]:
+    """Return the sampler's diagnostics under ArviZ's names and types."""
+    stats = {arviz: col(stan) for stan, arviz in SAMPLER_COLUMNS.items()}
+    stats["diverging"] = stats["diverging"].astype(bool)
+    stats["tree_depth"] = stats["tree_depth"].astype(int)
+    stats["n_steps"] = stats["n_steps"].astype(int)
+    return stats
+
+
+def inference_data(model_data: ModelData, fit_dir: str | os.PathLike[str]) -> Any:
+    """Read the CmdStan CSVs of a model and return an ArviZ ``InferenceData`` with brms names.
+
+    Groups: ``posterior`` (``b_*``, ``sd_*``, ``cor_*``, ``sigma``, ``Intercept``, ``r_<group>``
+    with dims (chain, draw, <group>, term), ``lprior``, ``lp__``), ``sample_stats`` (ArviZ's
+    names: diverging, tree_depth, energy, step_size, n_steps, acceptance_rate, lp),
+    ``log_likelihood`` and ``observed_data`` (the response's name, dim ``obs`` whose
+    coordinates are the rows' 0-based positions in the input data). The posterior's attrs
+    hold the spec and levels as JSON (see :func:`load_fit`) and the sampler settings.
+
+    Raises:
+        CmdStanError: no CSV, the CSVs lack a variable the model should have, or the chains
+            disagree.
+    """
+    import arviz as az
+
+    spec = model_data.spec
+    col = _read_csvs(fit_dir)
+    posterior, dims, coords = _posterior_group(model_data, col)
+    response = spec.response
+    n = model_data.frame.n_rows
+    log_lik = np.stack([col(f"log_lik[{i}]") for i in range(1, n + 1)], axis=-1)
+    coords["obs"] = list(model_data.rows)
+    dims[response] = ["obs"]
+    idata = az.from_dict(
+        posterior=posterior,
+        sample_stats=_sample_stats(col),
+        log_likelihood={response: log_lik},
+        observed_data={response: np.asarray(model_data.stan_data["Y"], dtype=float)},
+        coords=coords,
+        dims=dims,
+    )
+    attrs = idata.posterior.attrs
+    attrs[SPEC_ATTR] = json.dumps(models.spec_to_dict(spec))
+    attrs[LEVELS_ATTR] = json.dumps({k: list(v) for k, v in model_data.frame.levels.items()})
+    attrs["mlmpipe_rows"] = json.dumps(list(model_data.rows))
+    attrs["mlmpipe_n_dropped"] = model_data.frame.n_dropped
+    attrs["num_chains"] = spec.chains
+    attrs["iter"] = spec.iter
+    attrs["warmup"] = spec.warmup
+    attrs["thin"] = 1
+    attrs["seed"] = spec.seed
+    attrs["adapt_delta"] = spec.adapt_delta
+    attrs["max_treedepth"] = spec.max_treedepth
+    attrs["inference_library"] = "cmdstanpy"
+    attrs["stan_file"] = spec.stan_file
+    return idata
+
+
+def write_inference_data(idata: Any, path: str | os.PathLike[str]) -> Path:
+    """Write ``idata`` to a NetCDF file atomically and return its path."""
+    with atomic_path(path) as tmp:
+        idata.to_netcdf(str(tmp))
+    return Path(path)
+
+
+# --------------------------------------------------------------------------- variables
+
+
+SAMPLER_VARIABLES = (
+    "accept_stat__",
+    "stepsize__",
+    "treedepth__",
+    "n_leapfrog__",
+    "divergent__",
+    "energy__",
+)
+
+
+def brms_variables(idata: Any) -> list[str]:
+    """Return the variables as tidybayes's ``get_variables()`` prints them for a brms fit.
+
+    The posterior's variables in order, arrays spelled out as brms names their elements
+    (``r_id[6,Intercept]``, ``r_id[29,Intercept]``, ..., then ``r_id[6,week]``: the first
+    index runs fastest), followed by the sampler's diagnostics (``accept_stat__`` ...
+    ``energy__``).
+    """
+    names: list[str] = []
+    for name, var in idata.posterior.data_vars.items():
+        extra = [d for d in var.dims if d not in ("chain", "draw")]
+        if not extra:
+            names.append(str(name))
+            continue
+        labels = [[models.level_label(v) for v in var.coords[d].values.tolist()] for d in extra]
+        # column-major: the first index varies fastest, as R flattens arrays
+        grid = np.array(np.meshgrid(*[np.arange(len(x)) for x in labels], indexing="ij"))
+        flat = grid.reshape(len(extra), -1, order="F").T
+        for position in flat:
+            inside = ",".join(labels[d][int(i)] for d, i in enumerate(position))
+            names.append(f"{name}[{inside}]")
+    return names + list(SAMPLER_VARIABLES)
+
+
+def write_variables(idata: Any, path: str | os.PathLike[str]) -> Path:
+    """Write :func:`brms_variables` one a line to ``path`` and return the path."""
+    return write_text_atomic(path, "\n".join(brms_variables(idata)) + "\n")
+
+
+# --------------------------------------------------------------------------- reading it back
+
+SPEC_ATTR = "mlmpipe_spec"
+"""The posterior attribute holding the model's spec as JSON."""
+LEVELS_ATTR = "mlmpipe_levels"
+"""The posterior attribute holding the factors' levels as JSON."""
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A fitted model: its posterior (ArviZ InferenceData with brms names) and structure.
+
+    ``levels`` maps each factor of the formula (``id``, ``group``, ``id.f``) to the levels
+    the model was fitted with, in brms's order.
+    """
+
+    idata: Any  # arviz.InferenceData
+    spec: ModelSpec
+    levels: Mapping[str, list[Any]]
+
+    @property
+    def name(self) -> str:
+        """The model's name (``m2``)."""
+        return self.spec.name
+
+
+def load_fit(path: str | os.PathLike[str]) -> Fit:
+    """Read a ``posterior.nc`` written by the pipeline and return its :class:`Fit`.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ModelDataError: the file has no model spec (it was not written by this pipeline).
+    """
+    import arviz as az
+
+    idata = az.from_netcdf(path)
+    attrs = idata.posterior.attrs
+    if SPEC_ATTR not in attrs or LEVELS_ATTR not in attrs:
+        raise models.ModelDataError(
+            f"{path}: the posterior has no '{SPEC_ATTR}'/'{LEVELS_ATTR}' attributes; "
+            "it was not written by this pipeline"
+        )
+    spec = models.spec_from_dict(json.loads(attrs[SPEC_ATTR]))
+    levels = json.loads(attrs[LEVELS_ATTR])
+    return Fit(idata=idata, spec=spec, levels=levels)
