@@ -33,6 +33,7 @@ include: "workflow/rules/fit.smk"
 include: "workflow/rules/posterior.smk"
 include: "workflow/rules/draws.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/report.smk"
 include: "workflow/rules/provenance.smk"
 
 

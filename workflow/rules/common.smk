@@ -125,6 +125,79 @@ def loo_compare_targets():
     return rule_outputs("loo_compare", comparison=list(config.get("loo_compare") or {}))
 
 
+# ------------------------------------------------------------------------------ report stage
+
+REPORT_SECTIONS = ["data", "pooling", "predictions", "covariates", "comparisons", "provenance"]
+
+
+def _figure_files(*figures):
+    return [upstream("figure", "png").format(figure=figure) for figure in figures]
+
+
+def report_section_inputs(wildcards):
+    """The files a cross-model section of the report reads, plus its source."""
+    section = wildcards.section
+    source = {"source": f"reports/sections/{section}.qmd"}
+    compare = lambda name: expand(rules.loo_compare.output, comparison=name)  # noqa: E731
+    comparisons = list(config.get("loo_compare") or {})
+    if section == "data":
+        files = rule_outputs("data_precis") + _figure_files("data_trajectories")
+    elif section == "pooling":
+        files = compare(comparisons[0]) + _figure_files(
+            "pooling_intervals", "pooling_means", "person_means", "shrinkage"
+        )
+        files += [upstream("posterior", "posterior", "partial_pooling")]
+    elif section == "predictions":
+        files = rule_outputs("draws_selected", model=ROLES["partial_pooling"])
+        files += _figure_files("expected_vs_predicted", "new_people")
+    elif section == "covariates":
+        files = [upstream("draws_trajectories", "table", "level1_covariate")]
+        files += _figure_files("m3_trajectories", "m4_trajectories")
+    elif section == "comparisons":
+        files = compare(comparisons)
+    else:  # provenance: every figure and table
+        files = figure_targets() + draws_targets() + rule_outputs("data_precis")
+        files += loo_compare_targets() + rule_outputs("model_summary", model=MODELS)
+    return source | {"files": files}
+
+
+def report_section_params(wildcards):
+    """The parameters of a cross-model section: the models playing its parts."""
+    comparisons = list(config.get("loo_compare") or {})
+    return {
+        "data": {},
+        "pooling": {
+            "no_pooling": ROLES["no_pooling"],
+            "partial_pooling": ROLES["partial_pooling"],
+            "comparison": comparisons[0],
+        },
+        "predictions": {"partial_pooling": ROLES["partial_pooling"]},
+        "covariates": {
+            "level1_covariate": ROLES["level1_covariate"],
+            "level2_covariate": ROLES["level2_covariate"],
+        },
+        "comparisons": {"comparisons": ",".join(comparisons)},
+        "provenance": {},
+    }[wildcards.section]
+
+
+def model_section_inputs(wildcards):
+    """The files one model's section reads: its outputs, Stan program and text."""
+    files = rule_outputs("model_data", model=wildcards.model)
+    for stage in ("posterior", "model_summary", "model_diagnostics", "model_loo"):
+        files += rule_outputs(stage, model=wildcards.model)
+    text = Path("reports/models") / f"{wildcards.model}.md"
+    extra = [str(text)] if (REPOSITORY / text).exists() else []
+    return {"source": "reports/sections/model.qmd", "stan": stan_program(wildcards)} | {
+        "files": files + extra
+    }
+
+
+def report_targets():
+    """The rendered course report."""
+    return list(rules.report_assemble.output)
+
+
 def all_targets():
     """What `snakemake --cores 4` builds."""
     return (
@@ -133,4 +206,5 @@ def all_targets():
         + loo_compare_targets()
         + draws_targets()
         + figure_targets()
+        + report_targets()
     )

@@ -1,0 +1,155 @@
+"""The pipeline's outputs as the course report reads them: where each file is, and small
+helpers that turn a file into what a report cell shows (a table, a figure, a code block, a
+callout, a provenance line).
+
+Report cells (``reports/**/*.qmd``) read only files the pipeline made, through this module,
+so that a section's Snakemake inputs are exactly the paths named here. Nothing here fits,
+samples or draws anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mlmpipe.errors import MlmpipeError
+
+#: Where each kind of output lives, relative to the repository root (the cells' folder).
+PATHS: Mapping[str, str] = {
+    "data": "data/processed/mlm.parquet",
+    "precis": "results/data/precis.txt",
+    "precis_table": "results/data/precis.csv",
+    "summary": "results/{model}/summary.txt",
+    "summary_table": "results/{model}/summary.csv",
+    "variables": "results/{model}/variables.txt",
+    "diagnostics": "results/{model}/diagnostics.json",
+    "diagnostics_text": "results/{model}/diagnostics.txt",
+    "loo": "results/{model}/loo.txt",
+    "model_frame": "results/{model}/model_frame.json",
+    "posterior": "results/{model}/posterior.nc",
+    "compare": "results/loo/compare_{comparison}.csv",
+    "compare_text": "results/loo/compare_{comparison}.txt",
+    "figure": "results/figures/{figure}.png",
+    "table": "results/tables/{table}.csv",
+}
+
+
+class ArtifactError(MlmpipeError, FileNotFoundError):
+    """A file the report reads is missing; the message names it and the rule that makes it."""
+
+
+def path(kind: str, **names: str) -> Path:
+    """Return the path of an output: ``path("summary", model="m3")``.
+
+    Raises:
+        KeyError: an unknown kind, or a missing name in its pattern.
+    """
+    return Path(PATHS[kind].format(**names))
+
+
+def _existing(file: str | os.PathLike[str]) -> Path:
+    target = Path(file)
+    if not target.is_file():
+        raise ArtifactError(
+            f"{target} does not exist; the pipeline makes it: "
+            f"`workflow/bootstrap snakemake --cores 4 {target}`"
+        )
+    return target
+
+
+def text(kind: str, **names: str) -> str:
+    """Return the text of an output (a summary, a LOO printout ...), without trailing blanks."""
+    return _existing(path(kind, **names)).read_text(encoding="utf-8").rstrip()
+
+
+def table(file: str | os.PathLike[str]) -> pd.DataFrame:
+    """Return a CSV or parquet output as a data frame."""
+    target = _existing(file)
+    if target.suffix == ".parquet":
+        return pd.read_parquet(target)
+    return pd.read_csv(target)
+
+
+def json_file(kind: str, **names: str) -> Any:
+    """Return a JSON output (diagnostics, a model frame) as Python values."""
+    return json.loads(_existing(path(kind, **names)).read_text(encoding="utf-8"))
+
+
+def code_block(body: str, language: str = "") -> str:
+    """Return ``body`` as a fenced markdown code block (the fence outgrows any inner one)."""
+    fence = "```"
+    while fence in body:
+        fence += "`"
+    return f"{fence}{language}\n{body.rstrip()}\n{fence}\n"
+
+
+def callout(kind: str, title: str, body: str) -> str:
+    """Return a Quarto callout block (``note``, ``tip``, ``warning``, ``important``)."""
+    return f'::: {{.callout-{kind} title="{title}"}}\n{body.rstrip()}\n:::\n'
+
+
+def figure(figure_id: str) -> Any:
+    """Return the pipeline's PNG of a figure, for a cell to show (``fig-cap`` gives the caption)."""
+    from IPython.display import Image
+
+    return Image(filename=str(_existing(path("figure", figure=figure_id))))
+
+
+def record_of(file: str | os.PathLike[str]) -> dict[str, Any]:
+    """Return the provenance record of an output (``<file>.prov.json``).
+
+    Raises:
+        ArtifactError: the output has no record.
+    """
+    record = Path(f"{file}.prov.json")
+    if not record.is_file():
+        raise ArtifactError(f"{file} has no provenance record ({record})")
+    return json.loads(record.read_text(encoding="utf-8"))
+
+
+def data_sha256(record: Mapping[str, Any]) -> str | None:
+    """Return the sha256 of the raw data a record's chain of inputs reaches, if it does."""
+    for entry in record.get("inputs") or []:
+        if entry.get("path", "").endswith("data/raw/mlm.csv"):
+            return entry.get("sha256")
+        found = data_sha256(entry.get("upstream") or {})
+        if found:
+            return found
+    return None
+
+
+def provenance_line(file: str | os.PathLike[str]) -> str:
+    """Return one markdown line saying how an output was made: rule, commit, data, command."""
+    record = record_of(file)
+    git = record.get("git") or {}
+    commit = (git.get("commit") or "unknown")[:10] + ("+changes" if git.get("dirty") else "")
+    data = (data_sha256(record) or "?")[:12]
+    return (
+        f"*Provenance:* `{Path(file).as_posix()}`, rule `{record.get('rule')}`, commit "
+        f"`{commit}`, data sha256 `{data}…`; regenerate with `{record.get('command')}`.\n"
+    )
+
+
+def provenance_rows(files: list[str | os.PathLike[str]]) -> pd.DataFrame:
+    """Return the appendix table: per output its data sha256, commit, config sections and the
+    command that regenerates it."""
+    rows = []
+    for file in files:
+        record = record_of(file)
+        git = record.get("git") or {}
+        rows.append(
+            {
+                "output": Path(file).as_posix(),
+                "rule": record.get("rule"),
+                "data sha256": (data_sha256(record) or "")[:16],
+                "commit": (git.get("commit") or "")[:10] + ("+" if git.get("dirty") else ""),
+                "config": ", ".join(sorted((record.get("config") or {}).get("sections") or {})),
+                "command": f"`{record.get('command')}`",
+            }
+        )
+    return pd.DataFrame(rows)
