@@ -3,7 +3,7 @@
 import logging
 import sys
 
-from mlmpipe import loo
+from mlmpipe import compare
 from mlmpipe.provenance import record_snakemake_outputs
 
 logging.basicConfig(
@@ -14,10 +14,10 @@ logging.basicConfig(
 sm = snakemake  # noqa: F821
 
 try:
-    table = loo.compare_files(sm.params.models, list(sm.input.pointwise))
-except loo.LooCompareError as error:
+    table = compare.compare_files(sm.params.models, list(sm.input.pointwise))
+except compare.LooCompareError as error:
     logging.error("%s", error)
     sys.exit(str(error))
-loo.write_compare(table, sm.output.csv, sm.output.txt)
-logging.info("comparison %s:\n%s", sm.wildcards.comparison, loo.compare_text(table))
+compare.write_compare(table, sm.output.csv, sm.output.txt)
+logging.info("comparison %s:\n%s", sm.wildcards.comparison, compare.compare_text(table))
 record_snakemake_outputs(sm, config_keys=("loo_compare", "models"))
