@@ -18,3 +18,23 @@ def cmdstan_dir():
     path = cmdstan_path() if os.environ.get("CMDSTAN") else build_toolchain()
     cmdstanpy.set_cmdstan_path(str(path))
     return path
+
+
+# --- The tiny provenance pipeline (tests/provenance_pipeline.py) ---------------------------
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """The tiny pipeline, committed to git and run once."""
+    from provenance_pipeline import build
+
+    return build(tmp_path_factory.mktemp("pipeline"))
+
+
+@pytest.fixture
+def tree(built, tmp_path, monkeypatch):
+    """A fresh copy of the built pipeline, as the current directory."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy, symlinks=True)
+    monkeypatch.chdir(copy)
+    return copy

@@ -28,7 +28,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
-from mlmpipe import loo, posterior
+from mlmpipe import compare, posterior
 
 pytestmark = pytest.mark.slow
 
@@ -232,5 +232,5 @@ def test_changing_a_prior_resamples_without_recompiling(run):
 
 def test_pointwise_loo_rows_are_the_model_frames_rows(run):
     frame = json.loads((run / "results/m3/model_frame.json").read_text())
-    pointwise = loo.read_pointwise(run / "results/m3/loo_pointwise.csv")
+    pointwise = compare.read_pointwise(run / "results/m3/loo_pointwise.csv")
     assert pointwise["obs"].tolist() == frame["rows"]

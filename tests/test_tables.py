@@ -142,11 +142,11 @@ def test_person_means_sit_beside_raw_means_and_no_pooling(fits, data):
 
 
 def test_pooling_means_stack_no_pooling_and_partial_pooling(fits):
-    tables = {
+    people = {
         "no pooling": tables.people_epred(fits["m1"]),
         "partial pooling": tables.people_epred(fits["m2"]),
     }
-    summary = tables.pooling_means(tables)
+    summary = tables.pooling_means(people)
     assert list(summary.columns) == ["id", "model", ".epred", *SUMMARY]
     assert summary["model"].value_counts().to_dict() == {"no pooling": 91, "partial pooling": 91}
 

@@ -13,8 +13,11 @@ import sys
 from collections.abc import Sequence
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "audit": ("mlmpipe.audit", "check provenance records against the files on disk"),
-    "show": ("mlmpipe.provenance", "say how a figure or table was made (its provenance record)"),
+    "audit": ("mlmpipe.provenance.audit", "check provenance records against the files on disk"),
+    "show": (
+        "mlmpipe.provenance.show",
+        "say how a figure or table was made (its provenance record)",
+    ),
 }
 """Subcommand name -> (module with ``add_arguments`` and ``run``, one-line help)."""
 

@@ -1,4 +1,4 @@
-"""PSIS-LOO per model and comparisons between models, printed as the loo package prints them.
+"""PSIS-LOO of one model, computed and printed as the loo package does.
 
 :func:`compute_loo` computes PSIS-LOO from a model's pointwise log-likelihood, with what the
 loo package (2.6+) reports beside it: the standard errors of ``elpd_loo``, ``p_loo`` and
@@ -9,43 +9,24 @@ observation by observation with each observation's relative efficiency of ``exp(
 as loo's ``relative_eff`` and ``psis`` do, so the Pareto k values and ``elpd_loo`` agree with
 the loo package run on the same log-likelihood.
 
-:func:`compare` is ``loo_compare``: models sorted best first, ``elpd_diff`` and ``se_diff``
-from the pointwise differences with the best model. Models fitted to different rows are
-refused, since their elpd values do not estimate the same thing.
+Comparisons between models (``loo_compare``) are in :mod:`mlmpipe.compare`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mlmpipe.errors import MlmpipeError
 from mlmpipe.fileio import atomic_path, write_text_atomic
 from mlmpipe.summary import format_r_matrix
 
 ESTIMATES = ("elpd_loo", "p_loo", "looic")
 POINTWISE_COLUMNS = ("obs", "elpd_loo", "p_loo", "looic", "pareto_k", "ess", "r_eff")
-COMPARE_COLUMNS = (
-    "elpd_diff",
-    "se_diff",
-    "elpd_loo",
-    "se_elpd_loo",
-    "p_loo",
-    "se_p_loo",
-    "looic",
-    "se_looic",
-)
 K_HELP = "See help('pareto-k-diagnostic') for details.\n"
-
-
-class LooCompareError(MlmpipeError, ValueError):
-    """Raised when models cannot be compared (fitted to different rows, or fewer than two)."""
 
 
 def k_threshold(n_draws: int) -> float:
@@ -53,15 +34,15 @@ def k_threshold(n_draws: int) -> float:
     return float(min(1 - 1 / np.log10(n_draws), 0.7))
 
 
-def _r_number(value: float, digits: int = 1) -> str:
-    """Format a number as R's ``format(round(x, digits), nsmall = digits)`` does for a scalar."""
+def r_number(value: float, digits: int = 1) -> str:
+    """Return a number formatted as R's ``format(round(x, digits), nsmall = digits)`` (a scalar)."""
     if value is None or not np.isfinite(value):
         return "NA"
     text = f"{round(float(value), digits):.{digits}f}"
     return "0.0" if text == "-0.0" and digits == 1 else text
 
 
-def _se(values: np.ndarray) -> float:
+def sum_se(values: np.ndarray) -> float:
     """Return loo's standard error of a sum: ``sqrt(n * var(x))`` (``var`` with n - 1)."""
     n = len(values)
     return float(np.sqrt(n * np.var(values, ddof=1))) if n > 1 else float("nan")
@@ -85,7 +66,7 @@ class LooResult:
     def estimates(self) -> pd.DataFrame:
         """Return ``elpd_loo``, ``p_loo`` and ``looic`` with their SEs (index: the names)."""
         rows = {
-            name: (self.pointwise[name].sum(), _se(self.pointwise[name].to_numpy()))
+            name: (self.pointwise[name].sum(), sum_se(self.pointwise[name].to_numpy()))
             for name in ESTIMATES
         }
         return pd.DataFrame.from_dict(rows, orient="index", columns=["Estimate", "SE"])
@@ -132,9 +113,9 @@ class LooResult:
             "",
             format_r_matrix(list(est.index), shown).rstrip("\n"),
             "------",
-            f"MCSE of elpd_loo is {_r_number(self.mcse_elpd_loo)}.",
+            f"MCSE of elpd_loo is {r_number(self.mcse_elpd_loo)}.",
             "MCSE and ESS estimates assume MCMC draws "
-            f"(r_eff in [{_r_number(r_eff.min())}, {_r_number(r_eff.max())}]).",
+            f"(r_eff in [{r_number(r_eff.min())}, {r_number(r_eff.max())}]).",
             "",
         ]
         table = self.k_table()
@@ -155,7 +136,7 @@ def _threshold_text(t: float) -> str:
 
 def _format_column(values: pd.Series, digits: int = 1) -> list[str]:
     """Format a column as R's ``format(round(x, 1), nsmall = 1)``: common width, right-aligned."""
-    texts = [_r_number(v, digits) for v in values]
+    texts = [r_number(v, digits) for v in values]
     width = max(len(t) for t in texts)
     return [t.rjust(width) for t in texts]
 
@@ -193,6 +174,44 @@ def relative_efficiency(log_lik: np.ndarray) -> np.ndarray:
     return np.clip(ess / (chains * draws), 0, None)
 
 
+def _log_lik_matrix(idata: Any, model: str, var_name: str | None) -> tuple[np.ndarray, Any]:
+    """Return a model's log-likelihood draws, shape (chain, draw, obs), and their obs coordinate.
+
+    Raises:
+        ValueError: ``idata`` has no ``log_likelihood`` group, or the variable has other than
+            one observation dimension.
+    """
+    if "log_likelihood" not in idata.groups():
+        raise ValueError(f"model {model}: the posterior has no log_likelihood group")
+    group = idata.log_likelihood
+    name = var_name or str(next(iter(group.data_vars)))
+    var = group[name]
+    obs_dim = [d for d in var.dims if d not in ("chain", "draw")]
+    if len(obs_dim) != 1:
+        raise ValueError(f"model {model}: log_likelihood '{name}' must have one observation dim")
+    ll = np.asarray(var.transpose("chain", "draw", obs_dim[0]).values, dtype=float)
+    obs = var.coords[obs_dim[0]].values if obs_dim[0] in var.coords else np.arange(ll.shape[2])
+    return ll, obs
+
+
+def _psis_by_observation(flat: np.ndarray, r_eff: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the PSIS log weights (draws x obs, normalised) and each observation's Pareto k.
+
+    PSIS runs observation by observation, each with its own relative efficiency (its tail
+    length depends on it), as the loo package does; ArviZ's az.loo takes one for all.
+    """
+    import arviz as az
+
+    s, n = flat.shape
+    lw = np.empty((s, n))
+    k = np.empty(n)
+    for i in range(n):
+        smoothed, khat = az.psislw(-flat[:, i], reff=float(r_eff[i]))
+        lw[:, i] = np.asarray(smoothed, dtype=float)
+        k[i] = float(khat)
+    return lw, k
+
+
 def compute_loo(idata: Any, model: str = "", var_name: str | None = None) -> LooResult:
     """Return the PSIS-LOO estimates of a fitted model, observation by observation.
 
@@ -208,31 +227,15 @@ def compute_loo(idata: Any, model: str = "", var_name: str | None = None) -> Loo
     Raises:
         ValueError: ``idata`` has no ``log_likelihood`` group.
     """
-    import arviz as az
     from scipy.special import logsumexp
 
-    if "log_likelihood" not in idata.groups():
-        raise ValueError(f"model {model}: the posterior has no log_likelihood group")
-    group = idata.log_likelihood
-    name = var_name or str(next(iter(group.data_vars)))
-    var = group[name]
-    obs_dim = [d for d in var.dims if d not in ("chain", "draw")]
-    if len(obs_dim) != 1:
-        raise ValueError(f"model {model}: log_likelihood '{name}' must have one observation dim")
-    ll = np.asarray(var.transpose("chain", "draw", obs_dim[0]).values, dtype=float)
+    ll, obs = _log_lik_matrix(idata, model, var_name)
     chains, draws, n = ll.shape
     s = chains * draws
     r_eff = relative_efficiency(ll)
     flat = ll.reshape(s, n)
     lpd_i = logsumexp(flat, axis=0) - np.log(s)
-    # PSIS observation by observation, each with its own relative efficiency (its tail
-    # length depends on it), as the loo package does; ArviZ's az.loo takes one for all.
-    lw = np.empty((s, n))
-    k = np.empty(n)
-    for i in range(n):
-        smoothed, khat = az.psislw(-flat[:, i], reff=float(r_eff[i]))
-        lw[:, i] = np.asarray(smoothed, dtype=float)
-        k[i] = float(khat)
+    lw, k = _psis_by_observation(flat, r_eff)
     elpd_i = logsumexp(lw + flat, axis=0)  # lw is normalised: log sum of weights = 0
     w = np.exp(lw)
     sum_w2 = (w**2).sum(axis=0)
@@ -243,7 +246,6 @@ def compute_loo(idata: Any, model: str = "", var_name: str | None = None) -> Loo
     var_log = (w**2 * ratio**2).sum(axis=0) / np.clip(r_eff, 1e-12, None)
     mcse = float(np.sqrt(var_log.sum())) if np.all(k <= threshold) else float("nan")
 
-    obs = var.coords[obs_dim[0]].values if obs_dim[0] in var.coords else np.arange(n)
     pointwise = pd.DataFrame(
         {
             "obs": np.asarray(obs),
@@ -304,115 +306,3 @@ def write_loo(
     with atomic_path(pointwise_path) as tmp:
         result.pointwise.to_csv(tmp, index=False)
     write_text_atomic(txt_path, result.text())
-
-
-def read_pointwise(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a pointwise LOO CSV written by :func:`write_loo`.
-
-    Raises:
-        LooCompareError: a column of :data:`POINTWISE_COLUMNS` is missing.
-    """
-    frame = pd.read_csv(Path(path))
-    missing = [c for c in POINTWISE_COLUMNS if c not in frame.columns]
-    if missing:
-        raise LooCompareError(f"{path}: pointwise LOO table lacks column(s) {', '.join(missing)}")
-    return frame
-
-
-# --------------------------------------------------------------------------- comparison
-
-
-def check_same_rows(pointwise: Mapping[str, pd.DataFrame]) -> None:
-    """Raise :class:`LooCompareError` unless every model was fitted to the same rows.
-
-    Rows are compared by count first, then by identity (the ``obs`` column: each row's
-    position in the input data).
-    """
-    names = list(pointwise)
-    if len(names) < 2:
-        raise LooCompareError(f"a LOO comparison needs at least two models, got {names}")
-    counts = {m: len(p) for m, p in pointwise.items()}
-    if len(set(counts.values())) > 1:
-        listed = ", ".join(f"{m} ({n} rows)" for m, n in counts.items())
-        raise LooCompareError(
-            f"cannot compare {listed}: LOO comparisons need models fitted to the same rows "
-            "(rows with a missing value in a formula variable were dropped for some models)"
-        )
-    reference = pointwise[names[0]]["obs"].to_numpy()
-    for m in names[1:]:
-        other = pointwise[m]["obs"].to_numpy()
-        if not np.array_equal(np.sort(reference), np.sort(other)):
-            only = sorted(set(reference.tolist()) ^ set(other.tolist()))[:5]
-            raise LooCompareError(
-                f"cannot compare {names[0]} and {m}: both have {len(reference)} rows but not "
-                f"the same ones (rows in one model only, first: {only})"
-            )
-
-
-def compare(pointwise: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Return loo's ``loo_compare`` table, best model first (index: the model names).
-
-    Columns :data:`COMPARE_COLUMNS`. ``elpd_diff`` is each model's ``elpd_loo`` minus the
-    best model's, and ``se_diff`` the SE of the pointwise differences, matched by row.
-
-    Raises:
-        LooCompareError: fewer than two models, or models fitted to different rows.
-    """
-    check_same_rows(pointwise)
-    aligned = {m: p.set_index("obs").sort_index() for m, p in pointwise.items()}
-    stats = {}
-    for m, p in aligned.items():
-        stats[m] = {
-            "elpd_loo": p["elpd_loo"].sum(),
-            "se_elpd_loo": _se(p["elpd_loo"].to_numpy()),
-            "p_loo": p["p_loo"].sum(),
-            "se_p_loo": _se(p["p_loo"].to_numpy()),
-            "looic": p["looic"].sum(),
-            "se_looic": _se(p["looic"].to_numpy()),
-        }
-    order = sorted(stats, key=lambda m: -stats[m]["elpd_loo"])  # stable: ties keep input order
-    best = aligned[order[0]]["elpd_loo"].to_numpy()
-    rows = {}
-    for m in order:
-        diff = aligned[m]["elpd_loo"].to_numpy() - best
-        rows[m] = {
-            "elpd_diff": float(diff.sum()),
-            "se_diff": 0.0 if m == order[0] else _se(diff),
-            **stats[m],
-        }
-    return pd.DataFrame.from_dict(rows, orient="index", columns=list(COMPARE_COLUMNS))
-
-
-def compare_text(table: pd.DataFrame, digits: int = 1) -> str:
-    """Return ``print(loo_compare(...), simplify = FALSE)`` as loo prints it.
-
-    Every number is formatted with one common width (R's ``format`` of a matrix) and the
-    columns are left-aligned (``print(quote = FALSE)`` of a character matrix).
-    """
-    values = table[list(COMPARE_COLUMNS)].to_numpy(dtype=float)
-    texts = [[_r_number(v, digits) for v in row] for row in values]
-    width = max(len(t) for row in texts for t in row)
-    cells = pd.DataFrame(
-        [[t.rjust(width) for t in row] for row in texts], columns=list(COMPARE_COLUMNS)
-    )
-    return format_r_matrix([str(m) for m in table.index], cells, right=False)
-
-
-def write_compare(
-    table: pd.DataFrame, csv_path: str | os.PathLike[str], txt_path: str | os.PathLike[str]
-) -> None:
-    """Write a comparison as CSV (column ``model`` first) and as loo's printout."""
-    with atomic_path(csv_path) as tmp:
-        table.reset_index(names="model").to_csv(tmp, index=False)
-    write_text_atomic(txt_path, compare_text(table))
-
-
-def compare_files(
-    models: Sequence[str], pointwise_paths: Sequence[str | os.PathLike[str]]
-) -> pd.DataFrame:
-    """Read each model's pointwise LOO CSV and return :func:`compare` of them."""
-    if len(models) != len(pointwise_paths):
-        raise LooCompareError(
-            f"{len(models)} models but {len(pointwise_paths)} pointwise LOO files"
-        )
-    return compare({m: read_pointwise(p) for m, p in zip(models, pointwise_paths, strict=True)})

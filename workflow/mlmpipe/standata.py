@@ -33,10 +33,10 @@ import numpy as np
 import pandas as pd
 
 from mlmpipe import models
-from mlmpipe.data import read_processed
 from mlmpipe.errors import MlmpipeError
 from mlmpipe.fileio import write_text_atomic
 from mlmpipe.models import ModelFrame, ModelSpec
+from mlmpipe.validation import read_processed
 
 #: The prior family each class has in the Stan programs, and its parameters (passed as data).
 PRIOR_FAMILIES: Mapping[str, tuple[str, tuple[str, ...]]] = {

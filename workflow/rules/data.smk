@@ -1,5 +1,6 @@
 # Data stage: the lecture's mlm.csv, fetched and checked against data.sha256, validated and
-# written as parquet, then summarised as rethinking::precis prints it. Logic: mlmpipe.data.
+# written as parquet, then summarised as rethinking::precis prints it. Logic: mlmpipe.fetch,
+# mlmpipe.validation, mlmpipe.precis.
 #
 # Only the sha256 is a parameter of the download: the file is the same whether it came from
 # data.url or data.local_copy, so switching between them (offline, CI) does not refit anything.

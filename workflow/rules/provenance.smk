@@ -18,6 +18,6 @@ rule audit:
     log:
         "logs/audit.log",
     run:
-        from mlmpipe.audit import run_for_snakemake
+        from mlmpipe.provenance.audit import run_for_snakemake
 
         run_for_snakemake(["results"], config=config, report="results/audit.txt", log=log[0])

@@ -3,8 +3,8 @@
 import logging
 
 from mlmpipe.cmdstan import toolchain_folder
-from mlmpipe.sampling import compile_model
 from mlmpipe.rulekit import rule_script
+from mlmpipe.sampling import compile_model
 
 with rule_script(snakemake, record=False) as job:  # noqa: F821
     cmdstan = toolchain_folder(job.input.toolchain)

@@ -1,7 +1,7 @@
 """Check the raw mlm.csv and write it as typed parquet."""
 
-from mlmpipe import data
+from mlmpipe import validation
 from mlmpipe.rulekit import rule_script
 
 with rule_script(snakemake, config_keys=("data.groups",)) as job:  # noqa: F821
-    data.process(job.input[0], job.output[0], groups=job.params.groups)
+    validation.process(job.input[0], job.output[0], groups=job.params.groups)

@@ -2,7 +2,6 @@
 no-pooling estimates."""
 
 import pandas as pd
-
 from mlmpipe import tables
 from mlmpipe.posterior import load_fit
 from mlmpipe.rulekit import rule_script

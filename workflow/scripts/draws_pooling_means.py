@@ -1,7 +1,6 @@
 """mean_qi of every person's expected value under no pooling and partial pooling."""
 
 import pandas as pd
-
 from mlmpipe import tables
 from mlmpipe.rulekit import rule_script
 

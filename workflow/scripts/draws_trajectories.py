@@ -10,5 +10,6 @@ with rule_script(snakemake, config_keys=keys) as job:  # noqa: F821
     fit = load_fit(job.input.posterior)
     ids = tables.highlighted_ids(job.params.ids, tables.person_levels(fit), key="trajectories")
     data = read_processed(job.input.data)
-    tables.write_table(tables.trajectories(fit, data, ids, width=job.params.width), job.output.table)
+    table = tables.trajectories(fit, data, ids, width=job.params.width)
+    tables.write_table(table, job.output.table)
     job.record_params["ids"] = ids

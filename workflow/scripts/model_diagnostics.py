@@ -1,7 +1,6 @@
 """Check a model's convergence against the config's thresholds (diagnostics.json/.txt)."""
 
 import arviz as az
-
 from mlmpipe import diagnostics
 from mlmpipe.rulekit import rule_script
 

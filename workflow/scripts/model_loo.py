@@ -3,7 +3,6 @@
 import logging
 
 import arviz as az
-
 from mlmpipe import loo
 from mlmpipe.rulekit import rule_script
 

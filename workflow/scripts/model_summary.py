@@ -3,10 +3,10 @@
 import logging
 
 import arviz as az
-
 from mlmpipe import summary
 from mlmpipe.rulekit import rule_script
 
 with rule_script(snakemake, config_keys=("models.{model}", "sampling")) as job:  # noqa: F821
-    table = summary.write_summary(az.from_netcdf(job.input.posterior), job.output.csv, job.output.txt)
+    idata = az.from_netcdf(job.input.posterior)
+    table = summary.write_summary(idata, job.output.csv, job.output.txt)
     logging.info("model %s: %d summary rows", job.wildcards.model, len(table))

@@ -4,9 +4,9 @@ import logging
 import time
 
 from mlmpipe.cmdstan import toolchain_folder
-from mlmpipe.sampling import sample_model
 from mlmpipe.models import load_specs
 from mlmpipe.rulekit import rule_script
+from mlmpipe.sampling import sample_model
 
 with rule_script(snakemake, config_keys=("models.{model}", "sampling")) as job:  # noqa: F821
     spec = load_specs(job.config)[job.wildcards.model]
