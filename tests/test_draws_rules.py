@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_draws_pipeline import CONFIG, DATA_CSV, REPO, SPECS, synthetic_posterior
+from test_tables import CONFIG, DATA_CSV, REPO, SPECS, synthetic_posterior
 
 DRAWS_RULES = [
     "draws_spread_heads",

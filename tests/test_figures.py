@@ -550,26 +550,52 @@ def test_render_names_a_missing_input_file(config, tmp_path):
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_every_figure_has_a_rule_writing_png_and_svg_with_a_report_caption():
-    rules = (REPO / "workflow/rules/figures.smk").read_text()
-    for figure_id in FIGURES:
-        block = rules.split(f"rule figure_{figure_id}:", 1)[1].split("\nrule ", 1)[0]
-        assert f'"results/figures/{figure_id}.png"' in block
-        assert f'svg="results/figures/{figure_id}.svg"' in block
-        assert f'caption="../report/{figure_id}.rst"' in block
-        assert f'figure="{figure_id}"' in block
-        assert f'"logs/figures/{figure_id}.log"' in block
-        # report() captions are relative to the rule file, workflow/rules/
-        assert (REPO / "workflow/rules" / f"../report/{figure_id}.rst").resolve().is_file()
-        inputs = block.split("input:", 1)[1].split("output:", 1)[0]
-        named = set(re.findall(r"^\s+(\w+)=", inputs, flags=re.MULTILINE)) - {"code"}
-        assert named == set(FIGURES[figure_id].inputs)
+def _planned_figure_jobs() -> dict[str, dict[str, str]]:
+    """Dry-run the whole workflow; return each planned figure job's inputs by figure id."""
+    import json
+    import subprocess
+    import sys
+
+    config = json.dumps({"local_copy": "/nonexistent/mlm.csv"})
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--dry-run", "--forceall", "--config",
+         f"data={config}", "--printshellcmds", "all"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    plan = result.stdout + result.stderr
+    assert result.returncode == 0, plan[-3000:]
+    jobs = {}
+    for block in plan.split("\nrule figure:")[1:]:
+        block = block.split("\n\n", 1)[0]
+        inputs = re.search(r"^\s+input: (.*)$", block, re.MULTILINE).group(1).split(", ")
+        figure = re.search(r"^\s+wildcards: figure=(\w+)$", block, re.MULTILINE).group(1)
+        jobs[figure] = inputs
+    return jobs
 
 
-def test_every_figure_is_a_target_of_the_whole_workflow():
-    common = (REPO / "workflow/rules/common.smk").read_text()
-    listed = re.search(r"FIGURE_IDS = \[(.*?)\]", common, flags=re.DOTALL).group(1)
-    assert re.findall(r'"(\w+)"', listed) == list(FIGURES)
+def test_one_rule_draws_every_registered_figure_from_its_registry_inputs():
+    from mlmpipe.figures.registry import FIGURES as REGISTRY
+
+    jobs = _planned_figure_jobs()
+    assert set(jobs) == set(REGISTRY)
+    roles = {"no_pooling": "m1", "partial_pooling": "m2", "level1_covariate": "m3",
+             "level2_covariate": "m4"}  # fmt: skip
+    for figure_id, inputs in jobs.items():
+        tables = [p for p in inputs if not p.startswith("workflow/mlmpipe/figures/")]
+        assert len(tables) == len(REGISTRY[figure_id].inputs), (figure_id, inputs)
+        for source in REGISTRY[figure_id].inputs.values():
+            model = roles.get(source.role or "", "")
+            assert any(model in path for path in tables), (figure_id, source, tables)
+        assert any(p.endswith("figures/plots.py") for p in inputs)
+
+
+def test_every_figure_has_a_caption_for_the_snakemake_report():
+    from mlmpipe.figures.registry import FIGURES as REGISTRY
+
+    for spec in REGISTRY.values():
+        assert len(spec.caption) > 80 and spec.caption.endswith("."), spec.id
+    caption_template = (REPO / "workflow/report/figure.rst").read_text()
+    assert "snakemake.params.caption" in caption_template
 
 
 def test_highlighted_people_may_be_drawn_at_random_from_the_data(tables):

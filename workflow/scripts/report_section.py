@@ -2,11 +2,13 @@
 
 from pathlib import Path
 
+from mlmpipe.fileio import write_text_atomic
 from mlmpipe.report import execute_section
+from mlmpipe.report.labels import suffix_labels
 from mlmpipe.rulekit import rule_script
 
 with rule_script(snakemake, record=False) as job:  # noqa: F821
-    execute_section(
+    fragment = execute_section(
         Path(job.input.source),
         Path(job.output[0]),
         dict(job.params.params),
@@ -14,5 +16,7 @@ with rule_script(snakemake, record=False) as job:  # noqa: F821
         cwd=Path.cwd(),
         renderer=job.params.renderer,
         title_heading=not job.params.label_suffix,
-        label_suffix=job.params.label_suffix or None,
     )
+    if job.params.label_suffix:  # one source, one fragment per model: labels made unique
+        text = fragment.read_text(encoding="utf-8")
+        write_text_atomic(fragment, suffix_labels(text, job.params.label_suffix))
