@@ -41,7 +41,8 @@ Every failure is a :class:`ReportError` whose message names the file, cell, opti
 parameter or reference concerned.
 """
 
+from .assemble import assemble
 from .errors import ReportError
 from .execute import execute_section
 
-__all__ = ["ReportError", "execute_section"]
+__all__ = ["ReportError", "assemble", "execute_section"]

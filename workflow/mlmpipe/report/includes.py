@@ -88,15 +88,19 @@ def rewrite_images(text: str, base: Path, relative_to: Path | None) -> str:
 
 
 def resolve_includes(
-    path: Path, relative_to: Path | None, _stack: tuple[Path, ...] = ()
+    path: Path, relative_to: Path | None, _stack: tuple[Path, ...] = (),
+    visited: list[Path] | None = None,
 ) -> str:
     """Return the text of ``path`` with every include shortcode replaced by its file's text.
 
     The top file's front matter is kept; included files lose theirs. Image paths are
-    rewritten with :func:`rewrite_images`. Raises :class:`ReportError` for a missing
-    included file (naming it and the including file) and for an include cycle.
+    rewritten with :func:`rewrite_images`. Every file read is appended to ``visited``
+    when it is given. Raises :class:`ReportError` for a missing included file (naming it
+    and the including file) and for an include cycle.
     """
     path = path.resolve()
+    if visited is not None:
+        visited.append(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -120,6 +124,6 @@ def resolve_includes(
                 f"{path}:{number}: included file {match.group(1)} not found "
                 f"(looked for {target})"
             )
-        included = resolve_includes(target, relative_to, (*_stack, path))
+        included = resolve_includes(target, relative_to, (*_stack, path), visited)
         out.append(included if included.endswith("\n") else included + "\n")
     return "".join(out)
