@@ -13,6 +13,7 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+from browser import chromium_path, inspect_page
 from mlmpipe.report import ReportError, assemble, execute_section
 from mlmpipe.report.html import external_resources
 
@@ -334,3 +335,42 @@ def test_executed_section_assembles(tmp_path):
     assert "Table\u00a01:</strong> Summary" in text and ">parameter</th>" in text
     assert text.count('<details class="code-fold"><summary>Code</summary>') == 2
     assert "Figure 1: Draws" in " ".join(pdf_text(pdf).split())
+
+
+def need_chromium() -> None:
+    """Skip without Chromium, but fail in CI (``CI`` set)."""
+    if chromium_path() is None:
+        message = "chromium is not installed (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def test_html_in_a_browser(report):
+    """Chromium loads the page with no network request, every image decoded, the MathML
+    laid out, no console error; the full-page screenshot is kept beside the HTML."""
+    need_chromium()
+    html, _ = build(report)
+    shot = html.with_suffix(".png")
+    page = inspect_page(html, screenshot=shot)
+    assert page.external_requests == []
+    assert len(page.images) == 2 and page.broken_images == []
+    assert len(page.math) >= 2 and all(m["width"] > 0 and m["height"] > 0 for m in page.math)
+    assert page.console_errors == []
+    assert page.title.startswith("Multilevel models")
+    assert "Figure\u00a02: Posterior of model two" in page.text
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def test_browser_check_catches_a_broken_page(tmp_path):
+    """The browser check itself: a missing image, a remote script and a script error."""
+    need_chromium()
+    page_file = tmp_path / "broken.html"
+    page_file.write_text('<!DOCTYPE html><html><head><title>b</title>'
+                         '<script src="http://127.0.0.1:9/absent.js"></script></head><body>'
+                         '<img src="missing.png"><script>undefinedFunction();</script>'
+                         '</body></html>')
+    page = inspect_page(page_file)
+    assert "http://127.0.0.1:9/absent.js" in page.external_requests
+    assert len(page.broken_images) == 1
+    assert any("undefinedFunction" in error for error in page.console_errors)
