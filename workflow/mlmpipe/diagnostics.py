@@ -104,31 +104,17 @@ def _element_name_stat(name: str, var: Any, index: tuple[int, ...]) -> str:
     return f"{name}[{','.join(labels)}]"
 
 
-def check_fit(
-    idata: Any, thresholds: Mapping[str, Any] | None = None, *, model: str = ""
-) -> dict[str, Any]:
-    """Run the convergence checks on ``idata`` and return the JSON-ready result.
-
-    The result has ``model``, ``ok`` (every check passed), ``failed`` (names of the failed
-    checks), ``checks`` (per check: value, threshold, ok, message, and the variable or the
-    per-chain values), ``draws`` and ``thresholds``.
-
-    Raises:
-        ValueError: ``idata`` has no ``sample_stats`` (diverging, tree_depth, energy).
-    """
+def _sampler_checks(idata: Any, limits: Mapping[str, Any], max_depth: int) -> list[Check]:
+    """The sampler's checks: divergences, tree depth hits and E-BFMI per chain."""
     import arviz as az
 
-    limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
-    if "sample_stats" not in idata.groups():
-        raise ValueError(f"model {model}: the posterior has no sample_stats group")
     stats = idata.sample_stats
-    attrs = idata.posterior.attrs
-    max_depth = int(attrs.get("max_treedepth", 10))
     n_draws = int(stats.sizes["chain"] * stats.sizes["draw"])
-
-    checks: list[Check] = []
     divergent = int(np.asarray(stats["diverging"].values, dtype=bool).sum())
-    checks.append(
+    hits = int((np.asarray(stats["tree_depth"].values) >= max_depth).sum())
+    ebfmi = [float(v) for v in np.atleast_1d(az.bfmi(idata))]
+    low = [i + 1 for i, v in enumerate(ebfmi) if v < limits["min_ebfmi"]]
+    return [
         Check(
             "divergent",
             divergent,
@@ -136,11 +122,7 @@ def check_fit(
             divergent <= limits["max_divergent"],
             f"{divergent} of {n_draws} ({100 * divergent / n_draws:.2g}%) transitions ended "
             "with a divergence.",
-        )
-    )
-    depth = np.asarray(stats["tree_depth"].values)
-    hits = int((depth >= max_depth).sum())
-    checks.append(
+        ),
         Check(
             "treedepth",
             hits,
@@ -148,11 +130,7 @@ def check_fit(
             hits <= limits["max_treedepth_hits"],
             f"{hits} of {n_draws} ({100 * hits / n_draws:.2g}%) transitions hit the maximum "
             f"treedepth limit of {max_depth}.",
-        )
-    )
-    ebfmi = [float(v) for v in np.atleast_1d(az.bfmi(idata))]
-    low = [i + 1 for i, v in enumerate(ebfmi) if v < limits["min_ebfmi"]]
-    checks.append(
+        ),
         Check(
             "ebfmi",
             min(ebfmi),
@@ -166,16 +144,19 @@ def check_fit(
                 "the target distribution."
             ),
             per_chain=ebfmi,
-        )
-    )
+        ),
+    ]
+
+
+def _mixing_checks(idata: Any, limits: Mapping[str, Any]) -> list[Check]:
+    """The posterior's checks: the largest rank R-hat and the smallest bulk and tail ESS."""
+    import arviz as az
 
     variables = [str(v) for v in idata.posterior.data_vars if str(v) not in EXCLUDED]
     subset = idata.posterior[variables]
     rhat_value, rhat_var = _extreme(az.rhat(subset, method="rank"), variables, largest=True)
-    bulk_value, bulk_var = _extreme(az.ess(subset, method="bulk"), variables, largest=False)
-    tail_value, tail_var = _extreme(az.ess(subset, method="tail"), variables, largest=False)
     rhat_ok = bool(rhat_value <= limits["max_rhat"])
-    checks.append(
+    checks = [
         Check(
             "rhat",
             rhat_value,
@@ -185,16 +166,14 @@ def check_fit(
             + ("." if rhat_ok else f", above {limits['max_rhat']}."),
             variable=rhat_var,
         )
-    )
-    for name, value, var, limit in (
-        ("bulk_ess", bulk_value, bulk_var, limits["min_bulk_ess"]),
-        ("tail_ess", tail_value, tail_var, limits["min_tail_ess"]),
-    ):
+    ]
+    for label in ("bulk", "tail"):
+        value, var = _extreme(az.ess(subset, method=label), variables, largest=False)
+        limit = limits[f"min_{label}_ess"]
         ok = bool(value >= limit)
-        label = "bulk" if name == "bulk_ess" else "tail"
         checks.append(
             Check(
-                name,
+                f"{label}_ess",
                 value,
                 limit,
                 ok,
@@ -203,13 +182,34 @@ def check_fit(
                 variable=var,
             )
         )
+    return checks
+
+
+def check_fit(
+    idata: Any, thresholds: Mapping[str, Any] | None = None, *, model: str = ""
+) -> dict[str, Any]:
+    """Run the convergence checks on ``idata`` and return the JSON-ready result.
+
+    The result has ``model``, ``ok`` (every check passed), ``failed`` (names of the failed
+    checks), ``checks`` (per check: value, threshold, ok, message, and the variable or the
+    per-chain values), ``draws`` and ``thresholds``.
+
+    Raises:
+        ValueError: ``idata`` has no ``sample_stats`` (diverging, tree_depth, energy).
+    """
+    limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+    if "sample_stats" not in idata.groups():
+        raise ValueError(f"model {model}: the posterior has no sample_stats group")
+    stats = idata.sample_stats
+    max_depth = int(idata.posterior.attrs.get("max_treedepth", 10))
+    checks = _sampler_checks(idata, limits, max_depth) + _mixing_checks(idata, limits)
     failed = [c.name for c in checks if not c.ok]
     return {
         "model": model,
         "ok": not failed,
         "failed": failed,
         "checks": {c.name: c.to_dict() for c in checks},
-        "draws": n_draws,
+        "draws": int(stats.sizes["chain"] * stats.sizes["draw"]),
         "chains": int(stats.sizes["chain"]),
         "max_treedepth": max_depth,
         "thresholds": {k: limits[k] for k in DEFAULT_THRESHOLDS},

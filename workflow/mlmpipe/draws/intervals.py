@@ -50,6 +50,15 @@ def mean_qi(
         ValueError: no column to summarise, or a width outside (0, 1).
     """
     widths = _as_widths(width)
+    columns, groups = _columns_and_groups(table, columns, by)
+    pieces = [_summarise(table, columns, groups, w) for w in widths]
+    return pd.concat(pieces, ignore_index=True)
+
+
+def _columns_and_groups(
+    table: pd.DataFrame, columns: Sequence[str], by: Sequence[str] | None
+) -> tuple[tuple[str, ...], list[str]]:
+    """Return the columns :func:`mean_qi` summarises and the columns it groups by."""
     if not columns:
         columns = tuple(c for c in VALUE_COLUMNS if c in table.columns)
         if not columns:
@@ -64,36 +73,36 @@ def mean_qi(
         groups = table.attrs.get(GROUPS_ATTR)
         if groups is None:
             groups = [c for c in table.columns if c not in DRAW_INDEX]
-        by = [c for c in groups if c in table.columns and c not in columns]
+        return tuple(columns), [c for c in groups if c in table.columns and c not in columns]
+    missing = [c for c in by if c not in table.columns]
+    if missing:
+        raise KeyError(f"mean_qi: the table has no grouping column {', '.join(missing)}")
+    return tuple(columns), list(by)
+
+
+def _summarise(
+    table: pd.DataFrame, columns: Sequence[str], by: Sequence[str], w: float
+) -> pd.DataFrame:
+    """Return the mean and the ``w`` quantile interval of ``columns`` per group of ``by``."""
+    probs = [(1 - w) / 2, (1 + w) / 2]
+    if by:
+        grouped = table.groupby(list(by), sort=True, dropna=False)[list(columns)]
+        piece = grouped.mean().reset_index()
+        quantiles = grouped.quantile(probs, interpolation="linear")
+        lower = quantiles.xs(probs[0], level=-1).reset_index(drop=True)
+        upper = quantiles.xs(probs[1], level=-1).reset_index(drop=True)
     else:
-        by = list(by)
-        missing = [c for c in by if c not in table.columns]
-        if missing:
-            raise KeyError(f"mean_qi: the table has no grouping column {', '.join(missing)}")
+        data = table[list(columns)]
+        piece = data.mean().to_frame().T
+        lower = data.quantile(probs[0], interpolation="linear").to_frame().T
+        upper = data.quantile(probs[1], interpolation="linear").to_frame().T
     several = len(columns) > 1
-    pieces = []
-    for w in widths:
-        probs = [(1 - w) / 2, (1 + w) / 2]
-        if by:
-            grouped = table.groupby(list(by), sort=True, dropna=False)[list(columns)]
-            means = grouped.mean()
-            quantiles = grouped.quantile(probs, interpolation="linear")
-            lower = quantiles.xs(probs[0], level=-1)
-            upper = quantiles.xs(probs[1], level=-1)
-            piece = means.reset_index()
-            lower, upper = lower.reset_index(drop=True), upper.reset_index(drop=True)
-        else:
-            data = table[list(columns)]
-            piece = data.mean().to_frame().T
-            lower = data.quantile(probs[0], interpolation="linear").to_frame().T
-            upper = data.quantile(probs[1], interpolation="linear").to_frame().T
-        out = piece[list(by)].copy()
-        for c in columns:
-            out[c] = piece[c].to_numpy()
-            out[f"{c}.lower" if several else ".lower"] = lower[c].to_numpy()
-            out[f"{c}.upper" if several else ".upper"] = upper[c].to_numpy()
-        out[".width"] = w
-        out[".point"] = "mean"
-        out[".interval"] = "qi"
-        pieces.append(out)
-    return pd.concat(pieces, ignore_index=True)
+    out = piece[list(by)].copy()
+    for c in columns:
+        out[c] = piece[c].to_numpy()
+        out[f"{c}.lower" if several else ".lower"] = lower[c].to_numpy()
+        out[f"{c}.upper" if several else ".upper"] = upper[c].to_numpy()
+    out[".width"] = w
+    out[".point"] = "mean"
+    out[".interval"] = "qi"
+    return out

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from mlmpipe.errors import MlmpipeError
 
-class ReportError(Exception):
+
+class ReportError(MlmpipeError):
     """A report could not be executed or assembled.
 
     The message names what went wrong and where: the source file, the cell (label, or
