@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -83,16 +82,10 @@ def snakemake(workdir: Path, *args: str, timeout: int = 3600) -> subprocess.Comp
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.fixture(scope="module")
-def run(cmdstan_dir, tmp_path_factory) -> Path:
-    """The scratch directory after the pipeline fitted the five models."""
-    if not MLM_CSV.is_file():
-        pytest.fail(f"the lecture's data set is not at {MLM_CSV}")
-    workdir = tmp_path_factory.mktemp("pipeline")
-    shutil.copytree(REPO / "stan", workdir / "stan")  # a copy the tests may edit
-    result = snakemake(workdir, "--cores", "2", "--", *TARGETS)
-    assert result.returncode == 0, result.stderr[-4000:]
-    return workdir
+@pytest.fixture
+def run(fitted_tree: Path) -> Path:
+    """The scratch directory after the whole pipeline ran (conftest's session fixture)."""
+    return fitted_tree
 
 
 def jobs_planned(result: subprocess.CompletedProcess) -> set[tuple[str, str]]:

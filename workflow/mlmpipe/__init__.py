@@ -1,10 +1,14 @@
 """mlmpipe: the course report on multilevel models, as a reproducible pipeline.
 
-Modules are named for what they do: ``data`` (download, validation, precis), ``toolchain``
-(a CmdStan assembled from PyPI packages), ``models`` (model specifications, design matrices,
-brms names), ``fitting`` (CmdStan runs, InferenceData), ``summary`` and ``loo`` (brms-style
-tables), ``draws`` (tidybayes-style draw tables), ``figures`` (plotnine), ``provenance``
-(records and audit) and ``report``.
+Each module has one job, named for it (the README has the map, with the rules that call each):
+``config`` (the validated config), ``fetch``, ``validation`` and ``precis`` (the data),
+``cmdstan`` (where CmdStan is, its record, a fit's CSVs) and ``toolchain`` (building it),
+``models`` (specs, design matrices, brms names), ``standata``, ``sampling`` and ``posterior``
+(Stan data, CmdStan runs, the brms-named posterior), ``summary``, ``diagnostics``, ``loo`` and
+``compare`` (brms-style tables), ``draws`` (tidybayes's verbs) and ``tables`` (the pipeline's
+draw tables), ``figures`` (plotnine, with the figure registry), ``artifacts`` and ``report``
+(the course report), ``provenance`` (records and audit), ``rulekit``, ``runinfo``, ``fileio``
+and ``errors`` (shared glue).
 """
 
 __version__ = "0.1.0"

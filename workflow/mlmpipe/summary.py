@@ -16,7 +16,6 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -299,10 +298,3 @@ def write_summary(
         table.to_csv(tmp, index=False)
     write_text_atomic(txt_path, text)
     return table
-
-
-def read_summary(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a ``summary.csv`` written by :func:`write_summary`."""
-    return pd.read_csv(Path(path), keep_default_na=False, na_values=["NA", "NaN", ""]).fillna(
-        {"group": ""}
-    )
