@@ -1,4 +1,4 @@
-"""Half-eye, gradient-interval and point-interval layers, the theme and the palette.
+"""Half-eye, gradient-interval and point-interval layers (and the plotnine stats they draw).
 
 The layers summarise draws as ggdist does: densities that integrate to 1 before they are
 scaled, quantile intervals equal to numpy's quantiles for each width, medians as points,
@@ -7,24 +7,13 @@ and slabs whose tallest density spans 0.9 of the spacing between x positions.
 
 from __future__ import annotations
 
-import colorsys
 from copy import deepcopy
 
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.colors import to_rgb
-from mlmpipe.figures import PALETTE, THEME, extend_palette, gradientinterval, halfeye
-from mlmpipe.figures.layers import (
-    bandwidth_nrd0,
-    density,
-    gaussian_kde_1d,
-    interval_linewidths,
-    point_estimate,
-    pointinterval,
-    qi,
-)
-from mlmpipe.figures.theme import darken
+from mlmpipe.figures import gradientinterval, halfeye
+from mlmpipe.figures.layers import pointinterval
 from plotnine import (
     aes,
     facet_wrap,
@@ -53,77 +42,6 @@ def layer_data(plot, geom_type) -> list[pd.DataFrame]:
     p = deepcopy(plot)
     p._build()
     return [layer.data for layer in p.layers if isinstance(layer.geom, geom_type)]
-
-
-# --------------------------------------------------------------------------------------
-# Densities, intervals, points
-# --------------------------------------------------------------------------------------
-
-
-def test_bandwidth_is_r_bw_nrd0():
-    # R: bw.nrd0(c(1, 2, 3, 4, 5, 10)) = 0.9 * min(sd, IQR / 1.34) * 6^(-1/5)
-    # sd = 3.1885, IQR = 4.75 - 2.25 = 2.5 (type 7 quantiles), so 0.9 * 1.86567 * 0.698827
-    assert bandwidth_nrd0(np.array([1, 2, 3, 4, 5, 10])) == pytest.approx(1.173407, rel=1e-5)
-
-
-def test_bandwidth_falls_back_to_the_sd_when_the_iqr_is_zero():
-    x = np.array([0.0, 0.0, 0.0, 0.0, 1.0])
-    assert bandwidth_nrd0(x) == pytest.approx(0.9 * np.std(x, ddof=1) * 5**-0.2)
-
-
-def test_density_integrates_to_one_before_scaling():
-    x = np.random.default_rng(1).gamma(3.0, 0.02, 4000)
-    grid, f = density(x, trim=False)
-    assert np.trapezoid(f, grid) == pytest.approx(1.0, abs=2e-3)
-    grid, f = density(x, trim=True)
-    assert 0.97 < np.trapezoid(f, grid) <= 1.0
-    assert grid[0] == x.min() and grid[-1] == x.max()
-
-
-def test_density_is_the_same_as_scipys_gaussian_kde_with_that_bandwidth():
-    from scipy.stats import gaussian_kde
-
-    x = np.random.default_rng(4).normal(0.2, 0.05, 3000)
-    bw = bandwidth_nrd0(x)
-    grid = np.linspace(0.0, 0.4, 300)
-    expected = gaussian_kde(x, bw_method=bw / np.std(x, ddof=1))(grid)
-    assert gaussian_kde_1d(x, grid, bw) == pytest.approx(expected, rel=1e-9, abs=1e-12)
-
-
-def test_density_of_constant_draws_is_refused():
-    with pytest.raises(ValueError, match="at least 2 distinct finite values"):
-        density(np.full(10, 0.2))
-
-
-@pytest.mark.parametrize("width", [0.5, 0.66, 0.8, 0.95, 0.99])
-def test_qi_is_the_central_quantile_interval(width):
-    x = np.random.default_rng(2).normal(size=1001)
-    lo, hi = qi(x, width)
-    assert (lo, hi) == pytest.approx(tuple(np.quantile(x, [(1 - width) / 2, (1 + width) / 2])))
-    assert np.mean((x >= lo) & (x <= hi)) == pytest.approx(width, abs=0.002)
-
-
-def test_qi_rejects_a_width_outside_zero_one():
-    with pytest.raises(ValueError, match=r"width must be in \(0, 1\], got 95"):
-        qi(np.arange(5.0), 95)
-
-
-def test_point_estimate_is_the_median_unless_asked_for_the_mean():
-    x = np.array([0.0, 0.0, 1.0, 10.0])
-    assert point_estimate(x) == 0.5
-    assert point_estimate(x, "mean") == 2.75
-    with pytest.raises(ValueError, match="point must be one of"):
-        point_estimate(x, "mode")
-
-
-def test_narrower_intervals_are_drawn_thicker():
-    sizes = interval_linewidths([0.95, 0.66])
-    assert sizes[0.66] > sizes[0.95]
-
-
-# --------------------------------------------------------------------------------------
-# Half-eye
-# --------------------------------------------------------------------------------------
 
 
 def test_halfeye_intervals_equal_numpy_quantiles_for_each_width():
@@ -249,11 +167,6 @@ def test_halfeye_rejects_bad_widths_and_normalize():
         layer_data(ggplot(d, aes("person", "value")) + halfeye(normalize="all"), geom_polygon)
 
 
-# --------------------------------------------------------------------------------------
-# Gradient interval and point interval
-# --------------------------------------------------------------------------------------
-
-
 def test_gradientinterval_shades_a_centred_column_by_density():
     d = draws_frame()
     plot = ggplot(d, aes("person", "value")) + gradientinterval()
@@ -282,45 +195,6 @@ def test_pointinterval_draws_intervals_and_points_without_a_slab():
     (points,) = layer_data(plot, geom_point)
     means = d.groupby("id")["value"].mean().to_numpy()
     assert points.sort_values("x")["y"].to_numpy() == pytest.approx(means)
-
-
-# --------------------------------------------------------------------------------------
-# Theme and palette
-# --------------------------------------------------------------------------------------
-
-
-def test_theme_has_no_grid_and_black_axis_lines_on_white():
-    assert THEME.T["panel_grid_major"].is_blank()
-    assert THEME.T["panel_grid_minor"].is_blank()
-    assert THEME.getp(("axis_line", "color")) == "black"
-    assert THEME.getp(("axis_ticks", "color")) == "black"
-    assert THEME.T["panel_background"].properties["facecolor"] == "white"
-
-
-def test_palette_is_the_lecture_palette():
-    assert PALETTE == (
-        "#1c5253",
-        "#e07a5f",
-        "#f2cc8f",
-        "#81b29a",
-        "#3d405b",
-        "#a7a844",
-        "#69306d",
-    )
-
-
-def test_extended_palette_starts_with_the_lecture_colours_and_has_twenty_distinct():
-    colours = extend_palette(PALETTE, 20)
-    assert colours[:7] == list(PALETTE)
-    assert len(set(colours)) == 20
-    for colour in colours[7:]:
-        lightness = colorsys.rgb_to_hls(*to_rgb(colour))[1]
-        assert 0.18 - 1e-6 <= lightness <= 0.72 + 1e-6
-
-
-def test_extended_palette_refuses_an_empty_palette():
-    with pytest.raises(ValueError, match="at least one colour"):
-        extend_palette([], 3)
 
 
 def test_dodge_sets_intervals_of_groups_sharing_an_x_apart_leftwards():
@@ -354,13 +228,3 @@ def test_intervals_may_take_their_colour_from_the_plot_mapping():
     assert set(segments["color"]) == {"#111111", "#222222"}
     (slabs,) = layer_data(plot, geom_polygon)
     assert slabs["color"].isna().all()
-
-
-def test_darken_keeps_the_hue_and_lowers_the_lightness():
-    dark = darken("#e07a5f")
-    h0, l0, _ = colorsys.rgb_to_hls(*to_rgb("#e07a5f"))
-    h1, l1, _ = colorsys.rgb_to_hls(*to_rgb(dark))
-    assert h1 == pytest.approx(h0, abs=0.01)
-    assert l1 == pytest.approx(0.42, abs=0.01)
-    assert l1 < l0
-    assert darken("#1c5253") == "#1c5253"
