@@ -449,7 +449,7 @@ def test_transformed_data_that_throws(cmdstan_dir, model_dir, data_file):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["method=variational"], "method=variational is not available"),
+        (["method=diagnose"], "method=diagnose is not available"),
         (["method=sample", "num_samplez=10"], "num_samplez=10 is either mistyped or misplaced"),
         (["method=sample", "num_samples=-1"], '-1 is not a valid value for "num_samples"'),
         (["output", "save_cmdstan_config=1"], "save_cmdstan_config=1 is not available"),

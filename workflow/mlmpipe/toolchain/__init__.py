@@ -42,7 +42,15 @@ logger = logging.getLogger(__name__)
 _SRC = Path(__file__).resolve().parent / "src"
 _STAMP = ".mlmpipe-stamp"
 # Driver sources copied to <dest>/src/cmdstan; the makefile goes to <dest>/makefile.
-_DRIVER_FILES = ("main.cpp", "arguments.hpp", "io_helpers.hpp", "build_info.hpp")
+_DRIVER_FILES = (
+    "main.cpp",
+    "arguments.hpp",
+    "io_helpers.hpp",
+    "build_info.hpp",
+    "run_context.hpp",
+    "variational.hpp",
+    "pathfinder.hpp",
+)
 # Optional command-line tools, compiled into <dest>/bin when their source exists.
 _TOOLS = ("stansummary", "diagnose")
 _MAKE_JOBS = 2

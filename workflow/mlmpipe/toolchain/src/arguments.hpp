@@ -184,7 +184,7 @@ inline bool open_unit(double x) { return x > 0 && x < 1; }
 
 /* ---------------------------------------------------------------------------
  * The CmdStan 2.35 tree (the parts this driver implements, plus the names it
- * recognises so that an unsupported choice is reported by name).
+ * recognises so that an unsupported choice, `diagnose`, is reported by name).
  * ------------------------------------------------------------------------- */
 inline std::unique_ptr<arg> optimizer_settings(const std::string& name, bool history) {
   auto c = category(name, name == "bfgs" ? "BFGS with linesearch" : "LBFGS with linesearch");
@@ -266,17 +266,71 @@ inline std::unique_ptr<arg> optimize_tree() {
   return optimize;
 }
 
+/** method=variational: ADVI (CmdStan's names, defaults and validity texts). */
+inline std::unique_ptr<arg> variational_tree() {
+  auto v = category("variational", "Variational inference");
+  auto* algorithm = v->add(list("algorithm", "Variational inference algorithm", "meanfield"));
+  algorithm->add(category("meanfield", "mean-field approximation"));
+  algorithm->add(category("fullrank", "full-rank covariance"));
+  v->add(int_value("iter", "Maximum number of ADVI iterations.", 10000, positive, "0 < iter"));
+  v->add(int_value("grad_samples", "Number of Monte Carlo draws for computing the gradient.",
+                   1, positive, "0 < num_samples"));
+  v->add(int_value("elbo_samples", "Number of Monte Carlo draws for estimate of ELBO.", 100,
+                   positive, "0 < num_samples"));
+  v->add(real_value("eta", "Stepsize scaling parameter.", 1.0, positive, "0 < eta"));
+  auto* adapt = v->add(category("adapt", "Eta Adaptation for Variational Inference"));
+  adapt->add(bool_value("engaged", "Boolean flag for eta adaptation.", true));
+  adapt->add(int_value("iter", "Number of iterations for eta adaptation.", 50, positive,
+                       "0 < iter"));
+  v->add(real_value("tol_rel_obj", "Relative tolerance parameter for convergence.", 0.01,
+                    positive, "0 < tol_rel_obj"));
+  v->add(int_value("eval_elbo", "Number of iterations between ELBO evaluations", 100, positive,
+                   "0 < eval_elbo"));
+  v->add(int_value("output_samples", "Number of approximate posterior output draws to save.",
+                   1000, positive, "0 < output_samples"));
+  return v;
+}
+
+/** method=pathfinder: the L-BFGS settings, then Pathfinder's own (CmdStan's order). */
+inline std::unique_ptr<arg> pathfinder_tree() {
+  auto p = optimizer_settings("lbfgs", true);
+  p->name = "pathfinder";
+  p->description = "Pathfinder algorithm";
+  auto pos = [&p](const char* n, const char* d, long long def) {
+    p->add(int_value(n, d, def, positive, std::string("0 < ") + n));
+  };
+  pos("num_psis_draws", "Number of draws from PSIS sample", 1000);
+  pos("num_paths", "Number of single pathfinders", 4);
+  p->add(bool_value("save_single_paths", "Output single-path pathfinder draws as CSV", false));
+  p->add(bool_value("psis_resample",
+                    "If true, perform psis resampling on samples returned from individual "
+                    "pathfinders. If false, returns num_paths * num_draws samples",
+                    true));
+  p->add(bool_value("calculate_lp",
+                    "If true, individual pathfinders lp calculations are calculated and "
+                    "returned with the output. If false, each pathfinder will only  calculate "
+                    "the lp values needed for the elbo calculation. If false, psis resampling "
+                    "cannot be performed and the algorithm returns num_paths * num_draws "
+                    "samples. The output will still contain any lp values used when "
+                    "calculating ELBO scores within LBFGS iterations.",
+                    true));
+  pos("max_lbfgs_iters", "Maximum number of LBFGS iterations", 1000);
+  pos("num_draws", "Number of approximate posterior draws", 1000);
+  pos("num_elbo_draws", "Number of Monte Carlo draws to evaluate ELBO", 25);
+  return p;
+}
+
 /** Builds the whole tree; the top level is an unnamed category. */
 inline std::unique_ptr<arg> cmdstan_tree() {
   auto root = category("", "");
   auto* method = root->add(list("method", "Analysis method (Note that method= is optional)", "sample"));
   method->add(sample_tree());
   method->add(optimize_tree());
-  method->add(category("variational", "Variational inference (not available in this build)"));
+  method->add(variational_tree());
   method->add(category("diagnose", "Model diagnostics (not available in this build)"));
   auto* gq = method->add(category("generate_quantities", "Generate quantities of interest"));
   gq->add(string_value("fitted_params", "Input file of sample of fitted parameter values for model conditioned on data", ""));
-  method->add(category("pathfinder", "Pathfinder algorithm (not available in this build)"));
+  method->add(pathfinder_tree());
   auto* log_prob = method->add(category("log_prob", "Return the log density up to a constant and its gradients, given supplied parameters"));
   log_prob->add(string_value("unconstrained_params", "Input file (JSON or R dump) of parameter values on unconstrained scale", ""));
   log_prob->add(string_value("constrained_params", "Input file (JSON or R dump) of parameter values on constrained scale", ""));

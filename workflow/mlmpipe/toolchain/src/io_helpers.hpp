@@ -65,6 +65,25 @@ inline std::vector<std::string> chain_file_names(const std::string& name,
   return names;
 }
 
+/**
+ * CmdStan's names for per-path outputs: `base + tag + _<id+i> + type` (no
+ * number when n is 1).  A CSV keeps the suffix the user gave; other types
+ * (".json") always get their own.
+ */
+inline std::vector<std::string> tagged_file_names(const std::string& name,
+                                                  const std::string& tag,
+                                                  const std::string& type,
+                                                  unsigned int n, unsigned int id) {
+  auto parts = split_suffix(name);
+  if (type != ".csv" || parts.second.empty())
+    parts.second = type;
+  std::vector<std::string> names;
+  for (unsigned int i = 0; i < n; ++i)
+    names.push_back(parts.first + tag + (n == 1 ? "" : "_" + std::to_string(id + i))
+                    + parts.second);
+  return names;
+}
+
 /* ---------------------------------------------------------------------------
  * Variable contexts (data, inits, metrics, parameter values).
  * ------------------------------------------------------------------------- */

@@ -2,12 +2,15 @@
 //
 // It speaks CmdStan 2.35's argument grammar (see arguments.hpp), reads data
 // and initial values through Stan's var_context readers, and runs Stan's own
-// service functions (NUTS, fixed_param, L-BFGS/BFGS/Newton, Laplace,
-// standalone generated quantities, log density and gradient), writing CSV in
-// CmdStan's layout.  Model code is reached only through stan::model::model_base
+// service functions (NUTS, fixed_param, L-BFGS/BFGS/Newton, ADVI (variational.hpp),
+// Pathfinder (pathfinder.hpp), Laplace, standalone generated quantities, log
+// density and gradient), writing CSV in CmdStan's layout.  Model code is reached only through stan::model::model_base
 // and the `new_model` factory that stanc emits into each model's C++.
 #include "arguments.hpp"
 #include "io_helpers.hpp"
+#include "pathfinder.hpp"
+#include "run_context.hpp"
+#include "variational.hpp"
 
 #include <stan/callbacks/interrupt.hpp>
 #include <stan/callbacks/json_writer.hpp>
@@ -55,67 +58,6 @@ stan::math::profile_map& get_stan_profile_data();
 const char* mlmpipe_model_build_options();
 
 namespace mlmpipe {
-
-using csv_writer = stan::callbacks::unique_stream_writer<std::ofstream>;
-using codes = stan::services::error_codes;
-
-/* ---------------------------------------------------------------------------
- * Everything a method needs: parsed arguments, the model, seed and id,
- * the logger and interrupt callbacks.
- * ------------------------------------------------------------------------- */
-struct run_context {
-  arg& root;
-  stan::model::model_base& model;
-  unsigned int seed;
-  unsigned int id;
-  stan::callbacks::logger& logger;
-  stan::callbacks::interrupt& interrupt;
-};
-
-/* ---------------------------------------------------------------------------
- * Output writers: one CSV writer per chain, with the config header written,
- * and the requested number of significant figures.
- * ------------------------------------------------------------------------- */
-inline csv_writer open_csv(const std::string& file, int sig_figs) {
-  auto out = std::make_unique<std::ofstream>(file);
-  if (!out->good())
-    throw std::invalid_argument("Can't open output file, \"" + file + "\"");
-  if (sig_figs > -1)
-    out->precision(sig_figs);
-  return csv_writer(std::move(out), "# ");
-}
-
-inline std::vector<csv_writer> open_chain_csvs(const run_context& rc, const std::string& file,
-                                               unsigned int num_chains) {
-  std::vector<csv_writer> writers;
-  int sig_figs = static_cast<int>(get_int(rc.root, {"output", "sig_figs"}));
-  for (const auto& name : chain_file_names(file, ".csv", num_chains, rc.id)) {
-    writers.push_back(open_csv(name, sig_figs));
-    write_config_header(writers.back(), rc.model, rc.root);
-  }
-  return writers;
-}
-
-/** Initial-value setting: a radius (number) or a file name. */
-struct init_spec {
-  double radius = 2;
-  std::string file;
-};
-
-inline init_spec parse_init(const std::string& text) {
-  init_spec spec;
-  char* end = nullptr;
-  double r = std::strtod(text.c_str(), &end);
-  if (!text.empty() && *end == '\0') {
-    if (r < 0)
-      throw std::invalid_argument("Invalid value for init: " + text
-                                  + " (a radius must be non-negative)");
-    spec.radius = r;
-  } else {
-    spec.file = text;
-  }
-  return spec;
-}
 
 /* ---------------------------------------------------------------------------
  * method=sample: NUTS with unit/diag/dense metric, with or without adaptation,
@@ -614,10 +556,10 @@ int command(int argc, const char* argv[]) {
   }
 
   std::string method = get_string(*root, {"method"});
-  if (method == "variational" || method == "diagnose" || method == "pathfinder") {
+  if (method == "diagnose") {
     std::cerr << "method=" << method << " is not available in this build of the CmdStan "
-              << "driver (available: sample, optimize, laplace, generate_quantities, "
-              << "log_prob)" << std::endl;
+              << "driver (available: sample, optimize, variational, pathfinder, laplace, "
+              << "generate_quantities, log_prob)" << std::endl;
     return codes::USAGE;
   }
 
@@ -666,6 +608,10 @@ int command(int argc, const char* argv[]) {
     code = run_sample(rc);
   else if (method == "optimize")
     code = run_optimize(rc);
+  else if (method == "variational")
+    code = run_variational(rc);
+  else if (method == "pathfinder")
+    code = run_pathfinder(rc);
   else if (method == "generate_quantities")
     code = run_generate_quantities(rc);
   else if (method == "laplace")
