@@ -140,7 +140,8 @@ def inspect_page(html: Path, *, screenshot: Path | None = None, width: int = 110
     Chromium is not installed, TimeoutError when the page does not load in ``timeout``.
     """
     url = Path(html).absolute().as_uri()
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+    # Chromium's helper processes may still write to the profile as it shuts down.
+    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
         process, port = start_chromium(Path(profile), timeout)
         try:
             tools = DevTools(page_target(port), timeout)

@@ -13,7 +13,8 @@ def cmdstan_dir():
     import os
 
     import cmdstanpy
-    from mlmpipe.toolchain import build_toolchain, cmdstan_path
+    from mlmpipe.cmdstan import cmdstan_path
+    from mlmpipe.toolchain import build_toolchain
 
     path = cmdstan_path() if os.environ.get("CMDSTAN") else build_toolchain()
     cmdstanpy.set_cmdstan_path(str(path))
