@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_data import LECTURE_PRECIS, MLM_CSV, needs_mlm
+from mlm_data import MLM_CSV, needs_mlm
+from test_precis import LECTURE_PRECIS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_FILE = REPO_ROOT / "config" / "config.yaml"
