@@ -230,6 +230,33 @@ def test_code_fold_in_details(tmp_path):
     assert "not_folded" in text[text.rindex("</details>"):]
 
 
+def test_a_collapsed_callout_is_closed_details_in_html_and_open_in_the_pdf(tmp_path):
+    write(tmp_path / "frag" / "section.md", """
+        ::: {.callout-note collapse="true" title="The Stan program"}
+        hidden_until_clicked
+        :::
+
+        ::: {.callout-note title="Always shown"}
+        shown_text
+        :::
+        """)
+    main = write(tmp_path / "main" / "doc.qmd", """
+        ---
+        title: Collapsing
+        ---
+        {{< include ../frag/section.md >}}
+        """)
+    html, pdf = build(main)
+    text = html.read_text()
+    opening = '<details class="callout callout-note"><summary class="callout-title">'
+    assert text.count(opening) == 1 and " open" not in text[text.index(opening) - 5:][:60]
+    closed = text[text.index(opening):text.index("</details>")]
+    assert "The Stan program</summary>" in closed and "hidden_until_clicked" in closed
+    assert "shown_text" in text[text.index("</details>"):]
+    words = " ".join(pdf_text(pdf).split())
+    assert "hidden_until_clicked" in words and "The Stan program" in words
+
+
 def test_unknown_reference_fails_and_leaves_nothing(report, tmp_path):
     section = report.parent.parent / "results" / "m2" / "section.md"
     section.write_text(section.read_text() + "\nSee @fig-nowhere.\n")

@@ -93,6 +93,32 @@ def callout(kind: str, title: str, body: str) -> str:
     return f'::: {{.callout-{kind} title="{title}"}}\n{body.rstrip()}\n:::\n'
 
 
+def priors_table(spec: Any) -> pd.DataFrame:
+    """Return a model's priors as brms prints them: one row per class, ``normal(0, 1.5)``."""
+    rows = []
+    for cls, prior in spec.priors.items():
+        values = ", ".join(f"{v:g}" if isinstance(v, float) else str(v)
+                           for k, v in prior.items() if k != "family")  # fmt: skip
+        rows.append({"class": cls, "prior": f"{prior['family']}({values})"})
+    return pd.DataFrame(rows)
+
+
+def r_print(values: list[str], width: int = 80) -> str:
+    """Return a character vector as R prints it: quoted, in aligned columns, each line
+    starting with the index of its first element (``[1] "b_a_id.f6" ...``)."""
+    if not values:
+        return "character(0)"
+    quoted = [f'"{v}"' for v in values]
+    cell = max(len(q) for q in quoted)
+    label = len(f"[{len(values)}]")
+    per_line = max(1, (width - label) // (cell + 1))
+    lines = []
+    for start in range(0, len(quoted), per_line):
+        chunk = " ".join(q.ljust(cell) for q in quoted[start : start + per_line])
+        lines.append(f"{f'[{start + 1}]':>{label}} {chunk}".rstrip())
+    return "\n".join(lines)
+
+
 def figure(figure_id: str) -> Any:
     """Return the pipeline's PNG of a figure, for a cell to show (``fig-cap`` gives the caption)."""
     from IPython.display import Image

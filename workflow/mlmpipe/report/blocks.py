@@ -1,6 +1,7 @@
 """Per-format rewrites of pandoc's JSON AST: callouts and folded code.
 
-Callouts (``::: {.callout-note}``, also tip, warning, important and caution) get a title:
+Callouts (``::: {.callout-note}``, also tip, warning, important and caution) get a title
+(with ``collapse="true"``, an HTML ``<details>`` closed until clicked; the PDF shows it open):
 the ``title`` attribute, else a first heading inside the callout, else the kind's name.
 In HTML they become ``div.callout.callout-KIND`` with a ``div.callout-title``; in Typst a
 call of the template's ``callout`` function. Echoed code marked ``code-fold="true"`` (or
@@ -10,6 +11,7 @@ the PDF shows it unfolded.
 
 from __future__ import annotations
 
+import html
 import re
 
 from .crossref import Node, text_of, walk
@@ -39,6 +41,11 @@ def html_blocks(doc: Node) -> Node:
 
     def visit(node: Node) -> Node | list[Node] | None:
         parts = callout_parts(node)
+        if parts and dict(node["c"][0][2]).get("collapse") == "true":
+            kind, title, blocks = parts  # Quarto's collapsed callout: closed until clicked
+            opening = (f'<details class="callout callout-{kind}"><summary class="callout-title">'
+                       f'{html.escape(title)}</summary><div class="callout-body">')
+            return [raw("html", opening), *blocks, raw("html", "</div></details>")]
         if parts:
             kind, title, blocks = parts
             head = {"t": "Div", "c": [["", ["callout-title"], []],
