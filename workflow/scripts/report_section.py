@@ -7,7 +7,7 @@ from mlmpipe.report import execute_section
 from mlmpipe.report.labels import suffix_labels
 from mlmpipe.rulekit import rule_script
 
-with rule_script(snakemake, record=False) as job:  # noqa: F821
+with rule_script(snakemake, config_keys=("report",)) as job:  # noqa: F821
     fragment = execute_section(
         Path(job.input.source),
         Path(job.output[0]),
