@@ -1,5 +1,16 @@
-# --- CmdStan toolchain ------------------------------------------------------------------
+# --- The lecture's data set (tests/mlm_data.py) -------------------------------------------
 import pytest  # noqa: E402
+
+
+def pytest_runtest_setup(item):
+    """A test marked ``needs_mlm`` skips without the data set, or fails in CI."""
+    if item.get_closest_marker("needs_mlm"):
+        from mlm_data import require_mlm
+
+        require_mlm()
+
+
+# --- CmdStan toolchain ------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -49,10 +60,10 @@ def fitted_tree(cmdstan_dir, tmp_path_factory):
     The Stan programs and report sources are copies, so tests may edit them."""
     import shutil
 
-    from test_end_to_end import MLM_CSV, REPO, snakemake
+    from mlm_data import require_mlm
+    from test_end_to_end import REPO, snakemake
 
-    if not MLM_CSV.is_file():
-        pytest.fail(f"the lecture's data set is not at {MLM_CSV}")
+    require_mlm()
     workdir = tmp_path_factory.mktemp("pipeline")
     shutil.copytree(REPO / "stan", workdir / "stan")
     shutil.copytree(REPO / "reports", workdir / "reports")

@@ -27,12 +27,12 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
+from mlm_data import MLM_CSV
 from mlmpipe import compare, posterior
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
-MLM_CSV = REPO.parent / "shared" / "data" / "mlm.csv"
 MODELS = ["m1", "m2", "m3", "m4", "m5"]
 TARGETS = [
     f"results/{m}/{f}"

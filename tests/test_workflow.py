@@ -155,6 +155,7 @@ def test_ci_runs_the_readme_quick_start_test_command() -> None:
     assert (REPO_ROOT / "workflow" / "bootstrap").stat().st_mode & 0o111
 
 
+@needs_mlm
 def test_relative_local_copy_is_read_from_the_repository_root(workflow_copy: Path) -> None:
     shutil.copy2(MLM_CSV, workflow_copy / "mlm-offline.csv")
     result = run_in_copy(

@@ -79,7 +79,10 @@ def figure_inputs(wildcards):
 
 
 FIGURE_CODE = sorted(
-    str(p.relative_to(REPOSITORY)) for p in (REPOSITORY / "workflow/mlmpipe/figures").glob("*.py")
+    # relative to the repository, or absolute when the working directory (`--directory`)
+    # is elsewhere, as for the Stan programs
+    str(p.relative_to(REPOSITORY)) if Path(p.relative_to(REPOSITORY)).exists() else str(p)
+    for p in (REPOSITORY / "workflow/mlmpipe/figures").glob("*.py")
 )
 
 
