@@ -150,8 +150,9 @@ def sample(normal, data_file, tmp_path_factory):
     of 200 + 200 unless given), into a fresh directory."""
 
     def run_sample(**kwargs):
+        # save_profile: the profile file goes to the output folder, not the working directory
         settings = {"chains": 2, "seed": 5, "iter_warmup": 200, "iter_sampling": 200,
-                    "show_progress": False,
+                    "show_progress": False, "save_profile": True,
                     "output_dir": tmp_path_factory.mktemp("fit")}  # fmt: skip
         return normal.sample(data=str(data_file), **(settings | kwargs))
 
@@ -308,6 +309,7 @@ def fixed(normal, data_file, tmp_path_factory):
     def run_fixed(inits, chains=2):
         return normal.sample(data=str(data_file), fixed_param=True, chains=chains, seed=3,
                              iter_sampling=5, inits=inits, show_progress=False,
+                             save_profile=True,
                              output_dir=tmp_path_factory.mktemp("init"))  # fmt: skip
 
     return run_fixed
@@ -403,7 +405,7 @@ def test_diagnostic_file_has_the_unconstrained_values_momenta_and_gradients(samp
 
 
 def test_profile_file_times_each_profile_block(sample):
-    fit = sample(save_profile=True, chains=1)
+    fit = sample(chains=1)
     profile = fit.runset.profile_files[0]
     assert header(fit.runset.csv_files[0])["output.profile_file"] == profile
     table = pd.read_csv(profile)
