@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
-from test_tables import CONFIG, DATA_CSV, REPO, SPECS, synthetic_posterior
+from mlm_data import MLM_CSV, needs_mlm
+from test_tables import CONFIG, REPO, SPECS, synthetic_posterior
 
 DRAWS_RULES = [
     "draws_spread_heads",
@@ -76,13 +76,13 @@ CONTRACT = {
     ],  # fmt: skip
 }
 
-pytestmark = pytest.mark.skipif(not DATA_CSV.exists(), reason=f"{DATA_CSV} is not present")
+pytestmark = needs_mlm
 
 
 def test_draws_rules_write_every_contract_table_with_its_provenance(tmp_path):
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "config.yaml").write_text((REPO / "config" / "config.yaml").read_text())
-    data = pd.read_csv(DATA_CSV)
+    data = pd.read_csv(MLM_CSV)
     (tmp_path / "data" / "processed").mkdir(parents=True)
     data.to_parquet(tmp_path / "data" / "processed" / "mlm.parquet", index=False)
     for name in ("m1", "m2", "m3", "m4"):
