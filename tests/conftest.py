@@ -46,7 +46,8 @@ def fitted_tree(cmdstan_dir, tmp_path_factory):
     """A scratch directory in which the whole pipeline ran once on the lecture's data (five
     fits, tables, figures and the course report), shared by the session's slow tests.
 
-    The Stan programs and report sources are copies, so tests may edit them."""
+    The Stan programs are copies, so tests may edit them; the report sources are the
+    repository's (the report stage finds them wherever the working folder is)."""
     import shutil
 
     from test_end_to_end import MLM_CSV, REPO, snakemake
@@ -55,7 +56,6 @@ def fitted_tree(cmdstan_dir, tmp_path_factory):
         pytest.fail(f"the lecture's data set is not at {MLM_CSV}")
     workdir = tmp_path_factory.mktemp("pipeline")
     shutil.copytree(REPO / "stan", workdir / "stan")
-    shutil.copytree(REPO / "reports", workdir / "reports")
     result = snakemake(workdir, "--cores", "2")  # everything, the course report included
     assert result.returncode == 0, result.stderr[-4000:]
     return workdir

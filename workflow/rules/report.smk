@@ -33,7 +33,7 @@ rule report_model_section:
     output:
         directory("results/report/sections/model-{model}"),
     params:
-        params=lambda wildcards: {"model": wildcards.model},
+        params=model_section_params,
         label_suffix="{model}",
         renderer=config["report"]["renderer"],
         timeout=config["report"]["timeout_seconds"],
@@ -61,11 +61,12 @@ rule report_models_index:
 
 rule report_assemble:
     input:
-        main="reports/course-report.qmd",
+        main=repository_file("reports/course-report.qmd"),
         index=rules.report_models_index.output[0],
         sections=expand(rules.report_section.output[0], section=REPORT_SECTIONS),
         models=expand(rules.report_model_section.output[0], model=MODELS),
     output:
+        main="results/report/course-report.qmd",
         html=report("results/report/course-report.html", category="Report"),
         pdf="results/report/course-report.pdf",
     params:
