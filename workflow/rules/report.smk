@@ -19,6 +19,10 @@ rule report_section:
         timeout=config["report"]["timeout_seconds"],
     wildcard_constraints:
         section="|".join(REPORT_SECTIONS),
+    threads: 1
+    resources:
+        mem_mb=1600,
+        runtime=10,
     conda:
         "../envs/pipeline.yaml"
     log:
@@ -37,6 +41,10 @@ rule report_model_section:
         label_suffix="{model}",
         renderer=config["report"]["renderer"],
         timeout=config["report"]["timeout_seconds"],
+    threads: 1
+    resources:
+        mem_mb=1600,
+        runtime=10,
     conda:
         "../envs/pipeline.yaml"
     log:
@@ -51,6 +59,10 @@ rule report_models_index:
     params:
         models=MODELS,
     localrule: True
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
     conda:
         "../envs/pipeline.yaml"
     log:
@@ -71,6 +83,10 @@ rule report_assemble:
         pdf="results/report/course-report.pdf",
     params:
         renderer=config["report"]["renderer"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     conda:
         "../envs/pipeline.yaml"
     log:
