@@ -78,8 +78,15 @@ def figure_inputs(wildcards):
     return inputs | {"code": FIGURE_CODE}
 
 
+def _repository_file(path):
+    """A repository file as an input, relative when the working directory holds it (the
+    usual run in the repository), else the repository's own (a run with `--directory`)."""
+    relative = path.relative_to(REPOSITORY)
+    return str(relative) if relative.exists() else str(path)
+
+
 FIGURE_CODE = sorted(
-    str(p.relative_to(REPOSITORY)) for p in (REPOSITORY / "workflow/mlmpipe/figures").glob("*.py")
+    _repository_file(p) for p in (REPOSITORY / "workflow/mlmpipe/figures").glob("*.py")
 )
 
 
