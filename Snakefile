@@ -30,6 +30,7 @@ except ConfigError as error:
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/verify.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/toolchain.smk"
 include: "workflow/rules/fit.smk"

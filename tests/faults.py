@@ -19,6 +19,9 @@ REPO = Path(__file__).resolve().parents[1]
 MLM_CSV = REPO.parent / "shared" / "data" / "mlm.csv"
 CONFIG = REPO / "config" / "config.yaml"
 SCANNED = ("data", "results", "logs")
+SECRET_NAME = "MLMPIPE_FAULTS_API_TOKEN"
+SECRET = f"fault-suite-secret-{os.getpid()}-3f9a2c"
+"""Every run of the suite has this secret in its environment; no output or log may hold it."""
 
 
 def pipeline_env(**extra: str) -> dict[str, str]:
@@ -27,6 +30,7 @@ def pipeline_env(**extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(
         [str(REPO / "workflow"), *filter(None, [env.get("PYTHONPATH")])]
     )
+    env[SECRET_NAME] = SECRET
     env.update(extra)
     return env
 
@@ -108,8 +112,23 @@ def partial_files(tree: Path, folders: Iterable[str] = SCANNED) -> list[str]:
     return sorted(found)
 
 
+def files_holding(tree: Path, text: str, folders: Iterable[str] = (*SCANNED, ".snakemake")):
+    """Files under ``folders`` of ``tree`` whose bytes contain ``text``."""
+    needle = text.encode()
+    found = []
+    for folder in folders:
+        for dirpath, _, filenames in os.walk(tree / folder):
+            for name in filenames:
+                path = Path(dirpath) / name
+                if path.is_file() and not path.is_symlink() and needle in path.read_bytes():
+                    found.append(path.relative_to(tree).as_posix())
+    return found
+
+
 def assert_no_partial_files(tree: Path) -> None:
+    """No partial file is left, and no file holds the environment's secret."""
     assert partial_files(tree) == []
+    assert files_holding(tree, SECRET) == []
 
 
 def audit(tree: Path) -> subprocess.CompletedProcess:
@@ -136,4 +155,25 @@ def planned_jobs(tree: Path, *args: str) -> str:
     """What a dry run of the whole pipeline in ``tree`` would run (Snakemake's summary)."""
     result = run(tree, "--dry-run", "--cores", "2", *args)
     assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+    return result.stdout + result.stderr
+
+
+def running_samplers(tree: Path) -> list[int]:
+    """Process ids of running compiled models of ``tree`` (one per chain CmdStan runs)."""
+    build = (tree / "results" / "build").resolve()
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            exe = Path(os.readlink(f"/proc/{entry.name}/exe"))
+        except OSError:
+            continue
+        if exe.is_relative_to(build):
+            found.append(int(entry.name))
+    return found
+
+
+def temporary_in(folder: Path, prefix: str) -> bool:
+    """Whether an atomic write of ``prefix`` is under way in ``folder``."""
+    return folder.is_dir() and any(p.name.startswith(prefix) for p in folder.iterdir())

@@ -75,7 +75,7 @@ def sample_model(
     target = Path(output_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     model = cmdstanpy.CmdStanModel(exe_file=str(exe_file))
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         run_dir = staging / "run"
         try:
