@@ -103,6 +103,8 @@ def partial_files(tree: Path, folders: Iterable[str] = SCANNED) -> list[str]:
     for folder in folders:
         for dirpath, dirnames, filenames in os.walk(tree / folder):
             for name in [*dirnames, *filenames]:
+                if name == ".snakemake_timestamp":  # Snakemake's mark on a directory() output
+                    continue
                 path = Path(dirpath) / name
                 rel = path.relative_to(tree).as_posix()
                 if name.startswith(".") or name.endswith(".tmp"):
@@ -127,8 +129,10 @@ def files_holding(tree: Path, text: str, folders: Iterable[str] = (*SCANNED, ".s
 
 def assert_no_partial_files(tree: Path) -> None:
     """No partial file is left, and no file holds the environment's secret."""
-    assert partial_files(tree) == []
-    assert files_holding(tree, SECRET) == []
+    partial = partial_files(tree)
+    assert partial == [], f"partial files left: {partial}"
+    leaked = files_holding(tree, SECRET)
+    assert leaked == [], f"the environment's secret is in: {leaked}"
 
 
 def audit(tree: Path) -> subprocess.CompletedProcess:
