@@ -155,6 +155,16 @@ def draws(tree: Path, model: str) -> xr.Dataset:
         return data.load()
 
 
+def same_draws(csv: Path, other: Path) -> bool:
+    """Whether two CmdStan CSVs hold the same draws (their comment lines name the run's
+    temporary files and times, so only the rows are compared)."""
+
+    def rows(path: Path) -> list[bytes]:
+        return [line for line in path.read_bytes().splitlines() if not line.startswith(b"#")]
+
+    return rows(csv) == rows(other)
+
+
 def planned_jobs(tree: Path, *args: str) -> str:
     """What a dry run of the whole pipeline in ``tree`` would run (Snakemake's summary)."""
     result = run(tree, "--dry-run", "--cores", "2", *args)

@@ -38,8 +38,7 @@ def test_a_truncated_file_in_a_recorded_folder_is_named(tree):
     found = verify.verify_outputs(tree)
     assert found.remake == ["results/m3/fit"]
     assert found.messages == [
-        "results/m3/fit: changed since it was made (results/m3/fit/m3-2.csv changed); "
-        "it will be remade, with what depends on it"
+        "results/m3/fit: changed since it was made (results/m3/fit/m3-2.csv changed)"
     ]
 
 
@@ -60,6 +59,21 @@ def test_an_edited_table_and_an_unreadable_record_are_named(tree):
         found.messages[0]
     )
     assert "results/m3/summary.csv: changed since it was made (sha256 " in found.messages[1]
+
+
+def test_damaged_outputs_are_discarded_and_nothing_else(tree):
+    (tree / "results/m3/fit/m3-2.csv").write_text("a,b\n")
+    verify.discard(tree, verify.verify_outputs(tree).remake)
+    assert not (tree / "results/m3/fit").exists()
+    assert (tree / "results/m3/summary.csv").read_text() == "x\n1\n"
+
+
+def test_nothing_is_judged_while_another_run_holds_the_lock(tree):
+    assert not verify.other_run_holds_lock(tree)
+    (tree / ".snakemake/locks").mkdir(parents=True)
+    assert not verify.other_run_holds_lock(tree)
+    (tree / ".snakemake/locks/0.output.lock").write_text("results/m3/fit\n")
+    assert verify.other_run_holds_lock(tree)
 
 
 def test_a_missing_output_is_left_to_snakemake(tree):

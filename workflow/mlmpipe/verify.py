@@ -6,9 +6,9 @@ figure, a corrupted ``posterior.nc`` or compiled model) would be reused as it is
 of the pipeline has a provenance record written after the output was complete
 (``<output>.prov.json``, holding its sha256, or for a folder the sha256 of its files'
 manifest). :func:`verify_tree` compares each output with its record and returns what must be
-remade; the Snakefile hands that to Snakemake as ``--forcerun`` targets, so the damaged output
-and everything made from it are rebuilt in the same run. The CmdStan the fits use is checked
-too: a damaged one stops the run with the command that repairs it.
+remade; before Snakemake plans a run, :func:`discard` deletes those outputs, so the run makes
+them again and, as they are then newer, everything made from them. The CmdStan the fits use
+is checked too: a damaged one stops the run with the command that repairs it.
 
 :func:`remove_temporaries` deletes what an interrupted write left behind (the ``.<name>.*.tmp``
 files and folders of :mod:`mlmpipe.fileio` and the other atomic writers); it runs once
@@ -54,7 +54,7 @@ class Verification:
     def add(self, output: str, why: str) -> None:
         if output not in self.remake:
             self.remake.append(output)
-            self.messages.append(f"{output}: {why}; it will be remade, with what depends on it")
+            self.messages.append(f"{output}: {why}")
 
 
 def _records(top: Path) -> Iterator[Path]:
@@ -182,6 +182,23 @@ def verify_tree(root: Path) -> Verification:
         if damage:
             raise DamagedToolchainError(damage)
     return verify_outputs(root)
+
+
+def discard(root: Path, outputs: Iterable[str]) -> None:
+    """Delete the damaged ``outputs`` (paths relative to ``root``): files and folders."""
+    for name in outputs:
+        path = root / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def other_run_holds_lock(root: Path) -> bool:
+    """Whether a Snakemake run holds the working directory's lock (its lock files exist):
+    its jobs may be between writing an output and its record, so nothing is judged then."""
+    locks = root / ".snakemake" / "locks"
+    return locks.is_dir() and any(locks.iterdir())
 
 
 def temporaries(root: Path, trees: Iterable[str] = SCRATCH_TREES) -> list[Path]:
