@@ -163,6 +163,7 @@ def test_a_damaged_cmdstan_stops_the_run_naming_the_part_and_the_repair(tmp_path
     assert damaged.is_symlink() or damaged.is_file()  # never a path into the shared build
     damaged.unlink()
     env = pipeline_env(MLMPIPE_CMDSTAN_HOME=str(toolchain))
+    env.pop("CMDSTAN", None)  # cmdstanpy exports it in this process; the run must not see it
     result = run(tmp_path / "tree", "--cores", "2", env=env)
     assert result.returncode != 0
     expected = f"the CmdStan at {toolchain} is not a complete CmdStan: {part}"
