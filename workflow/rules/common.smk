@@ -52,8 +52,10 @@ def data_targets():
 
 
 def model_targets():
-    """Every model's fit outputs."""
-    stages = ("model_data", "posterior", "model_summary", "model_diagnostics", "model_loo")
+    """Every model's fit outputs, the compiled program and CmdStan's CSVs included (so a run
+    that finds one damaged, and removes it, makes it again)."""
+    stages = ("model_data", "compile_model", "sample_model", "posterior", "model_summary")
+    stages += ("model_diagnostics", "model_loo")
     return [path for name in stages for path in rule_outputs(name, model=MODELS)]
 
 
