@@ -1,5 +1,16 @@
-# --- CmdStan toolchain ------------------------------------------------------------------
+# --- The lecture's data set (tests/mlm_data.py) -------------------------------------------
 import pytest  # noqa: E402
+
+
+def pytest_runtest_setup(item):
+    """A test marked ``needs_mlm`` skips without the data set, or fails in CI."""
+    if item.get_closest_marker("needs_mlm"):
+        from mlm_data import require_mlm
+
+        require_mlm()
+
+
+# --- CmdStan toolchain ------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -46,16 +57,31 @@ def fitted_tree(cmdstan_dir, tmp_path_factory):
     """A scratch directory in which the whole pipeline ran once on the lecture's data (five
     fits, tables, figures and the course report), shared by the session's slow tests.
 
-    The Stan programs are copies, so tests may edit them; the report sources are the
-    repository's (the report stage finds them wherever the working folder is)."""
+    The Stan programs and report sources are copies, so tests may edit them; ``workflow``
+    links to the repository's, so that the figures' records name their drawing code inside
+    the tree (``workflow/mlmpipe/figures/...``) and stay valid in a copy of it.
+
+    ``MLMPIPE_FITTED_TREE`` may name a tree an earlier session built: it is copied and
+    brought up to date by the same Snakemake run (only what changed since is redone)."""
+    import filecmp
+    import os
     import shutil
 
-    from test_end_to_end import MLM_CSV, REPO, snakemake
+    from mlm_data import require_mlm
+    from test_end_to_end import REPO, snakemake
 
-    if not MLM_CSV.is_file():
-        pytest.fail(f"the lecture's data set is not at {MLM_CSV}")
+    require_mlm()
     workdir = tmp_path_factory.mktemp("pipeline")
-    shutil.copytree(REPO / "stan", workdir / "stan")
+    if earlier := os.environ.get("MLMPIPE_FITTED_TREE"):
+        shutil.copytree(earlier, workdir, symlinks=True, dirs_exist_ok=True)
+    if not (workdir / "workflow").exists():
+        (workdir / "workflow").symlink_to(REPO / "workflow")
+    for name in ("stan", "reports"):  # copies keep their mtimes; changed files are replaced
+        for source in (REPO / name).rglob("*"):
+            target = workdir / source.relative_to(REPO)
+            if source.is_file() and not (target.is_file() and filecmp.cmp(source, target, False)):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target)
     result = snakemake(workdir, "--cores", "2")  # everything, the course report included
     assert result.returncode == 0, result.stderr[-4000:]
     return workdir

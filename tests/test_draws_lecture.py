@@ -20,11 +20,11 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
+from mlm_data import MLM_CSV, require_mlm
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
-MLM_CSV = REPO.parent / "shared" / "data" / "mlm.csv"
 TABLES = {
     ".epred": ("results/draws/m2_epred_selected.parquet", "results/tables/m2_epred_selected.csv"),
     ".prediction": (
@@ -51,8 +51,7 @@ def half_last_digit(printed: str) -> float:
 @pytest.fixture(scope="module")
 def run(cmdstan_dir, tmp_path_factory) -> Path:
     """The scratch directory after the pipeline fitted m2 and wrote the selected tables."""
-    if not MLM_CSV.is_file():
-        pytest.fail(f"the lecture's data set is not at {MLM_CSV}")
+    require_mlm()
     workdir = tmp_path_factory.mktemp("draws")
     shutil.copytree(REPO / "stan", workdir / "stan")
     targets = [path for pair in TABLES.values() for path in pair]

@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
-from test_tables import CONFIG, DATA_CSV, REPO, SPECS, synthetic_posterior
+from mlm_data import MLM_CSV as DATA_CSV
+from mlm_data import needs_mlm
+from test_tables import CONFIG, REPO, SPECS, synthetic_posterior
 
 DRAWS_RULES = [
     "draws_spread_heads",
@@ -76,7 +77,7 @@ CONTRACT = {
     ],  # fmt: skip
 }
 
-pytestmark = pytest.mark.skipif(not DATA_CSV.exists(), reason=f"{DATA_CSV} is not present")
+pytestmark = needs_mlm
 
 
 def test_draws_rules_write_every_contract_table_with_its_provenance(tmp_path):

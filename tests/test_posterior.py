@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from mlm_data import require_mlm
 from mlmpipe import models, posterior, standata
 from stan_csv_synth import SAMPLER_COLUMNS, write_sampler_csv
 
 REPO = Path(__file__).resolve().parents[1]
-REAL_DATA = REPO.parent / "shared/data/mlm.csv"
 
 # The people of the lecture's get_variables(m1), in brms's order; m3 to m5 lack the three
 # people whose only rows have no week.
@@ -44,7 +44,7 @@ def specs() -> dict[str, models.ModelSpec]:
 
 @pytest.fixture(scope="module")
 def real_data() -> pd.DataFrame:
-    return pd.read_csv(REAL_DATA)
+    return pd.read_csv(require_mlm())
 
 
 def stan_columns(data: standata.ModelData, chain: int) -> dict[str, np.ndarray]:

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from mlm_data import require_mlm
 from mlmpipe import models, standata
 
 REPO = Path(__file__).resolve().parents[1]
-REAL_DATA = REPO.parent / "shared/data/mlm.csv"
 
 
 def spec_from(entry: dict, name: str = "t") -> models.ModelSpec:
@@ -168,7 +168,7 @@ def test_a_non_positive_prior_scale_is_refused(frame):
 
 
 def test_the_lectures_models_use_219_or_216_rows_and_91_or_88_people(config_specs):
-    data = pd.read_csv(REAL_DATA)
+    data = pd.read_csv(require_mlm())
     counts = {}
     for name, spec in config_specs.items():
         built = standata.build_model_data(spec, data)

@@ -20,6 +20,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)
     import arviz as az
 
+from mlm_data import MLM_CSV, needs_mlm
 from mlmpipe import draws, tables
 from mlmpipe.models import (
     ModelDataError,
@@ -31,17 +32,16 @@ from mlmpipe.models import (
 from mlmpipe.posterior import LEVELS_ATTR, SPEC_ATTR, Fit, load_fit
 
 REPO = Path(__file__).resolve().parents[1]
-DATA_CSV = REPO.parent / "shared" / "data" / "mlm.csv"
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 SPECS = load_specs(CONFIG)
 SUMMARY = [".lower", ".upper", ".width", ".point", ".interval"]
 
-pytestmark = pytest.mark.skipif(not DATA_CSV.exists(), reason=f"{DATA_CSV} is not present")
+pytestmark = needs_mlm
 
 
 @pytest.fixture(scope="module")
 def data() -> pd.DataFrame:
-    return pd.read_csv(DATA_CSV)
+    return pd.read_csv(MLM_CSV)
 
 
 def synthetic_posterior(name: str, data: pd.DataFrame, path: Path, n_draws: int = 40) -> Fit:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from mlm_data import MLM_CSV, needs_mlm
 from test_precis import LECTURE_PRECIS
 
@@ -80,12 +81,72 @@ def test_snakemake_lint_finds_nothing_to_fix() -> None:
     assert result.returncode == 0, output
 
 
-def test_dry_run_plans_the_whole_pipeline(workflow_copy: Path) -> None:
+# The lecture parts (config `lecture`) whose models each draw-table rule runs for; a rule with
+# none runs once.
+DRAW_RULE_ROLES = {
+    "draws_spread_heads": ["partial_pooling"],
+    "draws_people_epred": ["no_pooling", "partial_pooling"],
+    "draws_person_means": ["partial_pooling"],
+    "draws_pooling_means": [],
+    "draws_selected": ["partial_pooling"],
+    "draws_new_people": ["partial_pooling"],
+    "draws_trajectories": ["level1_covariate", "level2_covariate"],
+}
+
+
+def expected_job_counts(config: dict) -> dict[str, int]:
+    """How many jobs of each rule a full run plans, from the config, the figure registry and
+    the report's sources."""
+    from mlmpipe.figures.registry import FIGURES
+
+    models = len(config["models"])
+    per_model = ("model_data", "compile_model", "sample_model", "posterior", "model_summary",
+                 "model_diagnostics", "model_loo", "report_model_section")  # fmt: skip
+    sections = [p.stem for p in (REPO_ROOT / "reports/sections").glob("*.qmd")]
+    counts = {rule: models for rule in per_model}
+    counts |= {
+        rule: len({config["lecture"][role] for role in roles}) or 1
+        for rule, roles in DRAW_RULE_ROLES.items()
+    }
+    counts |= {
+        "loo_compare": len(config["loo_compare"]),
+        "figure": len(FIGURES),
+        "report_section": len(sections) - 1,  # every section but the per-model one
+    }
+    once = ("cmdstan_toolchain", "download_data", "validate_data", "data_precis",
+            "report_models_index", "report_assemble", "all")  # fmt: skip
+    return counts | dict.fromkeys(once, 1)
+
+
+def job_stats(plan: str) -> dict[str, int]:
+    """The "Job stats" table of a dry run, as {rule: count}, and its total under "total"."""
+    table = plan.split("Job stats:", 1)[1].split("Reasons:", 1)[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.MULTILINE)}
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {},
+        # another config plans other counts: one model in both covariate parts, one comparison
+        {"lecture": {"level2_covariate": "m3"}, "loo_compare": {"m3_m5": ["m3", "m5"]}},
+    ],
+    ids=["lecture-config", "other-config"],
+)
+def test_dry_run_plans_the_whole_pipeline(workflow_copy: Path, override: dict) -> None:
+    config = yaml.safe_load(CONFIG_FILE.read_text())
+    if override:
+        config["lecture"] |= override["lecture"]
+        config["loo_compare"] = override["loo_compare"]
+        (workflow_copy / "config" / "config.yaml").write_text(yaml.safe_dump(config))
     result = run_in_copy(workflow_copy, "--dry-run", "--cores", "4", timeout=300)
     plan = result.stdout + result.stderr
     assert result.returncode == 0, plan[-3000:]
-    for rule in ("download_data", "validate_data", "data_precis", "all"):
-        assert re.search(rf"^\s*{rule}\s+\d+\s*$", plan, re.MULTILINE), f"{rule} not planned"
+    stats = job_stats(plan)
+    total = stats.pop("total")
+    expected = expected_job_counts(config)
+    assert stats == expected
+    assert total == sum(expected.values())
     assert not (workflow_copy / "data" / "raw").exists()
 
 
@@ -155,6 +216,7 @@ def test_ci_runs_the_readme_quick_start_test_command() -> None:
     assert (REPO_ROOT / "workflow" / "bootstrap").stat().st_mode & 0o111
 
 
+@needs_mlm
 def test_relative_local_copy_is_read_from_the_repository_root(workflow_copy: Path) -> None:
     shutil.copy2(MLM_CSV, workflow_copy / "mlm-offline.csv")
     result = run_in_copy(
