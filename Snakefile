@@ -12,7 +12,7 @@ min_version("9.0")
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
-from mlmpipe.config import ConfigError, validate_config  # noqa: E402
+from mlmpipe.config import ConfigError, check_inputs, validate_config  # noqa: E402
 
 
 configfile: "config/config.yaml"
@@ -20,13 +20,17 @@ configfile: "config/config.yaml"
 
 # Every run checks the config (with --config overrides) and fills in the schema's defaults
 # before any rule is defined; an invalid config stops here, naming each bad key.
+# The Stan programs must exist, and the people to highlight must be in the data when it is
+# already here (a local copy or an earlier download); otherwise the draw tables check them.
 try:
     validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+    check_inputs(config, repository=Path(workflow.basedir))
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/verify.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/toolchain.smk"
 include: "workflow/rules/fit.smk"

@@ -85,3 +85,13 @@ def fitted_tree(cmdstan_dir, tmp_path_factory):
     result = snakemake(workdir, "--cores", "2")  # everything, the course report included
     assert result.returncode == 0, result.stderr[-4000:]
     return workdir
+
+
+# --- The fault suite (tests/test_faults_*.py, helpers in tests/faults.py) ------------------
+@pytest.fixture
+def fitted_copy(fitted_tree, tmp_path):
+    """A copy of the session's fitted tree (Snakemake's metadata included) that a fault case
+    may damage, interrupt or rerun; the shared tree itself is never changed."""
+    from faults import copy_tree
+
+    return copy_tree(fitted_tree, tmp_path / "tree")

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from mlm_data import MLM_CSV, needs_mlm
+from mlm_data import MLM_CSV as DATA_CSV
+from mlm_data import needs_mlm
 from test_tables import CONFIG, REPO, SPECS, synthetic_posterior
 
 DRAWS_RULES = [
@@ -82,7 +83,7 @@ pytestmark = needs_mlm
 def test_draws_rules_write_every_contract_table_with_its_provenance(tmp_path):
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "config.yaml").write_text((REPO / "config" / "config.yaml").read_text())
-    data = pd.read_csv(MLM_CSV)
+    data = pd.read_csv(DATA_CSV)
     (tmp_path / "data" / "processed").mkdir(parents=True)
     data.to_parquet(tmp_path / "data" / "processed" / "mlm.parquet", index=False)
     for name in ("m1", "m2", "m3", "m4"):

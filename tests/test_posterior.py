@@ -208,6 +208,22 @@ def test_posterior_nc_reads_back_with_load_fit(tmp_path, posteriors):
     assert json.loads(fit.idata.posterior.attrs["mlmpipe_rows"]) == list(data.rows)
 
 
+def test_load_spec_reads_the_spec_without_the_draws(tmp_path, posteriors):
+    data, idata = posteriors["m5"]
+    path = posterior.write_inference_data(idata, tmp_path / "posterior.nc")
+    assert posterior.load_spec(path) == data.spec
+    with pytest.raises(FileNotFoundError, match="nope.nc: no such posterior file"):
+        posterior.load_spec(tmp_path / "nope.nc")
+    bare = tmp_path / "bare.nc"
+    idata.posterior.attrs.pop("mlmpipe_spec")
+    try:
+        posterior.write_inference_data(idata, bare)
+    finally:
+        idata.posterior.attrs["mlmpipe_spec"] = json.dumps(models.spec_to_dict(data.spec))
+    with pytest.raises(models.ModelDataError, match="has no 'mlmpipe_spec' attribute"):
+        posterior.load_spec(bare)
+
+
 def test_variables_txt_is_one_name_a_line(tmp_path, posteriors):
     _, idata = posteriors["m2"]
     path = posterior.write_variables(idata, tmp_path / "variables.txt")

@@ -20,28 +20,11 @@ import cmdstanpy
 import numpy as np
 import pytest
 from mlmpipe import cmdstan, toolchain
+from stan_programs import BERNOULLI, DATA, compile_program
 
 # Whether the session runs against an external CmdStan (read before cmdstanpy sets CMDSTAN).
 EXTERNAL = bool(os.environ.get("CMDSTAN"))
 
-BERNOULLI = """
-data {
-  int<lower=0> N;
-  array[N] int<lower=0, upper=1> y;
-}
-parameters {
-  real<lower=0, upper=1> theta;
-}
-model {
-  theta ~ beta(1, 1);
-  y ~ bernoulli(theta);
-}
-generated quantities {
-  int y_rep = bernoulli_rng(theta);
-  real log_lik = bernoulli_lpmf(y | theta);
-}
-"""
-DATA = {"N": 10, "y": [0, 1, 0, 0, 0, 0, 0, 0, 0, 1]}
 
 # The comment header of an official CmdStan 2.35 sampler CSV for a default run
 # (observed); <...> marks values that depend on the run.
@@ -101,11 +84,6 @@ def _draw_lines(csv_file: str | Path) -> list[str]:
     return [ln for ln in Path(csv_file).read_text().splitlines() if not ln.startswith("#")]
 
 
-def _compile(stan_dir: Path, name: str, code: str, **kwargs) -> cmdstanpy.CmdStanModel:
-    stan_dir.mkdir(parents=True, exist_ok=True)
-    stan_file = stan_dir / f"{name}.stan"
-    stan_file.write_text(code)
-    return cmdstanpy.CmdStanModel(stan_file=stan_file, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +94,7 @@ def model_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def bernoulli(cmdstan_dir, model_dir) -> cmdstanpy.CmdStanModel:
     """The session's one good model, compiled once."""
-    return _compile(model_dir / "plain", "bernoulli", BERNOULLI)
+    return compile_program(model_dir / "plain", "bernoulli", BERNOULLI)
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +205,7 @@ def test_make_rebuilds_only_when_source_or_flags_change(bernoulli, cmdstan_dir):
 
 def test_syntax_error_shows_stancs_message(cmdstan_dir, model_dir):
     with pytest.raises(ValueError) as err:
-        _compile(model_dir / "syntax", "broken", "parameters { real x } model { }")
+        compile_program(model_dir / "syntax", "broken", "parameters { real x } model { }")
     assert '";" expected after variable declaration.' in str(err.value)
     assert "broken.stan" in str(err.value)
     # make passes stanc's message through unchanged and fails
@@ -331,7 +309,7 @@ def test_chain_id_selects_the_rng_stream(bernoulli, data_file, fit4, tmp_path):
 def test_threaded_chains_in_one_process_match_separate_processes(
     cmdstan_dir, model_dir, data_file, fit4
 ):
-    threaded = _compile(
+    threaded = compile_program(
         model_dir / "threads", "bernoulli", BERNOULLI, cpp_options={"STAN_THREADS": True}
     )
     assert threaded.exe_info()["STAN_THREADS"] == "true"
@@ -440,7 +418,7 @@ def test_transformed_data_that_throws(cmdstan_dir, model_dir, data_file):
         "parameters {",
         'transformed data {\n  if (N > 5) reject("N is ", N, ", too many");\n}\nparameters {',
     )
-    model = _compile(model_dir / "reject", "rejecting", code)
+    model = compile_program(model_dir / "reject", "rejecting", code)
     with pytest.raises(RuntimeError) as err:
         model.sample(data=str(data_file), chains=1, seed=1, show_progress=False)
     assert "N is 10, too many" in str(err.value)

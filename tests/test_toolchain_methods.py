@@ -20,6 +20,7 @@ from pathlib import Path
 import cmdstanpy
 import numpy as np
 import pytest
+from stan_programs import BERNOULLI, DATA, compile_program
 
 pytestmark = pytest.mark.slow
 
@@ -42,24 +43,6 @@ generated quantities {
 MEANS = np.array([1.0, -2.0])
 SDS = np.array([0.5, 2.0])
 
-BERNOULLI = """
-data {
-  int<lower=0> N;
-  array[N] int<lower=0, upper=1> y;
-}
-parameters {
-  real<lower=0, upper=1> theta;
-}
-model {
-  theta ~ beta(1, 1);
-  y ~ bernoulli(theta);
-}
-generated quantities {
-  int y_rep = bernoulli_rng(theta);
-  real log_lik = bernoulli_lpmf(y | theta);
-}
-"""
-DATA = {"N": 10, "y": [0, 1, 0, 0, 0, 0, 0, 0, 0, 1]}
 
 
 def _log_density(mu: np.ndarray) -> np.ndarray:
@@ -68,11 +51,6 @@ def _log_density(mu: np.ndarray) -> np.ndarray:
     return -0.5 * (z**2).sum(axis=1) - np.log(SDS).sum() - math.log(2 * math.pi) + 50
 
 
-def _compile(stan_dir: Path, name: str, code: str, **kwargs) -> cmdstanpy.CmdStanModel:
-    stan_dir.mkdir(parents=True, exist_ok=True)
-    stan_file = stan_dir / f"{name}.stan"
-    stan_file.write_text(code)
-    return cmdstanpy.CmdStanModel(stan_file=stan_file, **kwargs)
 
 
 def _comments(csv_file: str | Path) -> list[str]:
@@ -115,12 +93,12 @@ def model_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def normal(cmdstan_dir, model_dir) -> cmdstanpy.CmdStanModel:
-    return _compile(model_dir / "normal", "normal2", NORMAL)
+    return compile_program(model_dir / "normal", "normal2", NORMAL)
 
 
 @pytest.fixture(scope="module")
 def bernoulli(cmdstan_dir, model_dir) -> cmdstanpy.CmdStanModel:
-    return _compile(model_dir / "bernoulli", "bernoulli", BERNOULLI)
+    return compile_program(model_dir / "bernoulli", "bernoulli", BERNOULLI)
 
 
 @pytest.fixture(scope="module")
@@ -538,7 +516,7 @@ def test_pathfinder_same_seed_same_draws(pf, normal, tmp_path):
 
 
 def test_pathfinder_threads_give_the_same_draws(cmdstan_dir, model_dir, pf, monkeypatch):
-    threaded = _compile(
+    threaded = compile_program(
         model_dir / "normal_threads", "normal2", NORMAL, cpp_options={"STAN_THREADS": True}
     )
     assert threaded.exe_info()["STAN_THREADS"] == "true"
@@ -639,7 +617,7 @@ def test_help_lists_the_new_arguments(normal):
 
 
 def test_model_without_parameters_is_refused(cmdstan_dir, model_dir, tmp_path):
-    model = _compile(
+    model = compile_program(
         model_dir / "noparams", "noparams", "generated quantities { real x = normal_rng(0, 1); }"
     )
     proc = _run(model.exe_file, "method=pathfinder", "output", f"file={tmp_path / 'p.csv'}")

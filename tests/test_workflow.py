@@ -192,7 +192,7 @@ def test_unreachable_data_url_fails_with_a_hint_and_writes_nothing(tmp_path: Pat
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/mlm.csv"
+    url = f"https://127.0.0.1:{port}/mlm.csv"
     result = snakemake(
         "--cores", "1", "--directory", str(tmp_path), "--configfile", str(CONFIG_FILE),
         "--config", "data=" + json.dumps({"url": url, "retries": 0}), "--", "data/raw/mlm.csv",

@@ -13,8 +13,9 @@ leaves out, so code downstream can rely on them.
 
 from __future__ import annotations
 
+import csv
 import os
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -212,3 +213,66 @@ def validate_config(
     if problems:
         raise ConfigError(list(dict.fromkeys(problems)))
     return config
+
+
+def stan_file_problems(config: Mapping[str, Any], roots: Sequence[Path]) -> list[str]:
+    """Return a problem for every model whose Stan program is in none of ``roots`` (the
+    working directory, then the repository); each names the model's ``stan`` key."""
+    problems = []
+    for name, model in (config.get("models") or {}).items():
+        stan = Path(model.get("stan", f"stan/{name}.stan"))
+        candidates = [stan] if stan.is_absolute() else [root / stan for root in roots]
+        if not any(path.is_file() for path in candidates):
+            where = f"models.{name}.stan" if "stan" in model else f"models.{name}"
+            problems.append(
+                f"{where}: the Stan program {stan} does not exist "
+                f"(looked in: {', '.join(str(p.parent) for p in candidates)})"
+            )
+    return problems
+
+
+def data_ids(csv_path: str | os.PathLike[str]) -> set[int] | None:
+    """Return the ids in the ``id`` column of the CSV at ``csv_path``, or None when the file
+    is absent or cannot be read that simply (the data stage then reports its problems)."""
+    try:
+        with open(csv_path, newline="", encoding="utf-8-sig") as handle:
+            rows = csv.DictReader(handle)
+            return {int(float(row["id"])) for row in rows if row.get("id") not in (None, "")}
+    except (OSError, KeyError, ValueError, TypeError, UnicodeDecodeError, csv.Error):
+        return None
+
+
+def highlight_problems(config: Mapping[str, Any], ids: set[int]) -> list[str]:
+    """Return a problem for every explicit ``highlight`` id that is not among ``ids``."""
+    problems = []
+    for key, entry in (config.get("highlight") or {}).items():
+        if not isinstance(entry, list):
+            continue
+        for position, person in enumerate(entry):
+            if isinstance(person, int) and person not in ids:
+                problems.append(
+                    f"highlight.{key}[{position}]: id {person} is not in the data "
+                    f"({len(ids)} people, ids {min(ids)} to {max(ids)})"
+                )
+    return problems
+
+
+def check_inputs(config: Mapping[str, Any], *, repository: Path) -> None:
+    """Check what a validated config names outside itself, before any job runs: every
+    model's Stan program exists (in the working directory or ``repository``), and every
+    highlighted id is in the data when the data is already here (``data.local_copy``, else
+    ``data/raw/mlm.csv``).
+
+    Raises:
+        ConfigError: naming the key of each problem.
+    """
+    problems = stan_file_problems(config, [Path.cwd(), repository])
+    local = (config.get("data") or {}).get("local_copy")
+    source = Path(local).expanduser() if local else Path("data/raw/mlm.csv")
+    if local and not source.is_absolute():
+        source = repository / source
+    ids = data_ids(source) if source.is_file() else None
+    if ids:
+        problems += highlight_problems(config, ids)
+    if problems:
+        raise ConfigError(problems)

@@ -261,6 +261,29 @@ class Fit:
         return self.spec.name
 
 
+def load_spec(path: str | os.PathLike[str]) -> ModelSpec:
+    """Return the spec a ``posterior.nc`` was fitted with (formula, priors, sampler settings),
+    reading only the posterior group's attributes, not the draws.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ModelDataError: the file has no model spec (it was not written by this pipeline).
+    """
+    import h5py
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: no such posterior file")
+    with h5py.File(path, "r") as handle:
+        attrs = handle["posterior"].attrs if "posterior" in handle else {}
+        text = attrs.get(SPEC_ATTR)
+    if text is None:
+        raise models.ModelDataError(
+            f"{path}: the posterior has no '{SPEC_ATTR}' attribute; "
+            "it was not written by this pipeline"
+        )
+    return models.spec_from_dict(json.loads(text))
+
+
 def load_fit(path: str | os.PathLike[str]) -> Fit:
     """Read a ``posterior.nc`` written by the pipeline and return its :class:`Fit`.
 

@@ -1,6 +1,7 @@
 """What every rule script shares: logging to the rule's log, a known error turned into one line
 and a non-zero exit, and the provenance records of the job's outputs.
 
+The log's first line says where the job runs (locally, or as which SLURM job on which node).
 A script under ``workflow/scripts/`` is then its few real lines::
 
     from mlmpipe.rulekit import rule_script
@@ -74,6 +75,9 @@ def rule_script(
     :class:`~mlmpipe.errors.MlmpipeError`.
     """
     setup_logging(snakemake)
+    from mlmpipe.runinfo import describe_run, run_context
+
+    logging.getLogger("mlmpipe").info("rule %s: %s", snakemake.rule, describe_run(run_context()))
     job = Job(snakemake)
     try:
         yield job

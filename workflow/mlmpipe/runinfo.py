@@ -1,5 +1,6 @@
-"""What a provenance record says about the run: time, git, package and CmdStan versions, and
-the sampler settings CmdStan wrote into its CSV headers.
+"""What a provenance record says about the run: time, git, package and CmdStan versions, the
+sampler settings CmdStan wrote into its CSV headers, and where the job ran (locally, or as
+which SLURM job on which node).
 
 Everything here is best effort and cheap: git and ``stanc --version`` are run once per process,
 package versions come from installed metadata, and cmdstanpy is not imported just to find
@@ -11,7 +12,10 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import importlib.metadata
+import os
+import socket
 import subprocess
+from collections.abc import Mapping
 from typing import Any
 
 PACKAGES = (
@@ -78,3 +82,31 @@ def package_versions() -> dict[str, str | None]:
         except importlib.metadata.PackageNotFoundError:
             versions[name] = None
     return versions
+
+
+def run_context(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return where this job runs: ``{"executor", "host", "slurm_job_id", "slurm_node"}``.
+
+    ``executor`` is ``"slurm"`` inside a SLURM job (``SLURM_JOB_ID`` set, as SLURM sets it
+    for every job and step), with the job's id and the node SLURM runs it on
+    (``SLURMD_NODENAME``); otherwise ``"local"``, with both SLURM fields None. ``host`` is
+    this machine's name. ``environ`` defaults to the process's environment.
+    """
+    env = os.environ if environ is None else environ
+    job_id = env.get("SLURM_JOB_ID") or None
+    return {
+        "executor": "slurm" if job_id else "local",
+        "host": socket.gethostname(),
+        "slurm_job_id": job_id,
+        "slurm_node": (env.get("SLURMD_NODENAME") or None) if job_id else None,
+    }
+
+
+def describe_run(context: Mapping[str, Any]) -> str:
+    """Return one line naming the executor, and on SLURM the job id and node."""
+    if context.get("executor") == "slurm":
+        return (
+            f"running as SLURM job {context['slurm_job_id']} on node {context['slurm_node']} "
+            f"(host {context['host']})"
+        )
+    return f"running locally on host {context['host']}"

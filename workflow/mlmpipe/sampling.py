@@ -51,6 +51,21 @@ def compile_model(
     return exe
 
 
+_CONSOLE_ERRORS = ("Rejecting initial value", "Initialization", "Error", "Exception", "error:")
+
+
+def console_errors(run_dir: Path, limit: int = 12) -> list[str]:
+    """Return what CmdStan said went wrong, from the console output of each chain in
+    ``run_dir`` (``*-stdout.txt``): its error lines, each once, at most ``limit``."""
+    lines: list[str] = []
+    for stdout in sorted(run_dir.glob("*-stdout.txt")) if run_dir.is_dir() else []:
+        for line in stdout.read_text(encoding="utf-8", errors="replace").splitlines():
+            line = line.strip()
+            if any(key in line for key in _CONSOLE_ERRORS) and line not in lines:
+                lines.append(line)
+    return lines[:limit]
+
+
 def sample_model(
     spec: ModelSpec,
     exe_file: str | os.PathLike[str],
@@ -75,7 +90,7 @@ def sample_model(
     target = Path(output_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     model = cmdstanpy.CmdStanModel(exe_file=str(exe_file))
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         run_dir = staging / "run"
         try:
@@ -93,7 +108,9 @@ def sample_model(
                 show_console=False,
             )
         except (RuntimeError, ValueError) as error:
-            raise CmdStanError(f"model {spec.name}: sampling failed: {error}") from error
+            said = console_errors(run_dir)
+            reason = "\n  ".join(said) if said else str(error)
+            raise CmdStanError(f"model {spec.name}: sampling failed: {reason}") from error
         out = staging / "out"
         out.mkdir()
         paths = []

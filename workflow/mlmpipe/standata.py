@@ -172,6 +172,13 @@ class ModelData:
         }
 
 
+def people_dropped(model_data: ModelData, data: pd.DataFrame, column: str = "id") -> list[Any]:
+    """Return the people (values of ``column`` in ``data``, sorted) none of whose rows the
+    model keeps: every row of theirs misses a variable of the formula."""
+    kept = set(model_data.frame.frame[column]) if column in model_data.frame.frame else set()
+    return sorted(set(data[column]) - kept) if column in data else []
+
+
 def build_model_data(spec: ModelSpec, data: pd.DataFrame) -> ModelData:
     """Return the Stan data of ``spec`` for ``data``, as brms's ``make_standata`` builds it.
 

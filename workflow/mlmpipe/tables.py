@@ -15,6 +15,7 @@ import pandas as pd
 
 from mlmpipe.draws import epred_draws, mean_qi, predicted_draws, spread_draws
 from mlmpipe.draws.core import DRAW_INDEX, GROUPS_ATTR
+from mlmpipe.errors import MlmpipeError
 from mlmpipe.fileio import atomic_path
 from mlmpipe.models import (
     ModelDataError,
@@ -31,6 +32,10 @@ log = logging.getLogger(__name__)
 # function returns data frames; the rule's script writes them with write_table().
 
 
+class HighlightError(MlmpipeError, ValueError):
+    """A ``highlight`` entry of the config names people the data does not have."""
+
+
 def highlighted_ids(entry: Any, available: Iterable[Any], *, key: str) -> list[int]:
     """Return the people a ``highlight`` config entry selects, in the order it gives.
 
@@ -40,14 +45,14 @@ def highlighted_ids(entry: Any, available: Iterable[Any], *, key: str) -> list[i
     reproduce R's ``sample()``, so the second form never gives the lecture's people.
 
     Raises:
-        ValueError: an id of the list is not in ``available`` (named), or ``count`` is
+        HighlightError: an id of the list is not in ``available`` (named), or ``count`` is
             larger than the number of people.
     """
     people = sorted({int(v) for v in available})
     if isinstance(entry, Mapping):
         count, seed = int(entry["count"]), int(entry["seed"])
         if not 1 <= count <= len(people):
-            raise ValueError(
+            raise HighlightError(
                 f"highlight.{key}: count {count} is not between 1 and the {len(people)} people"
             )
         rng = np.random.default_rng(seed)
@@ -55,7 +60,7 @@ def highlighted_ids(entry: Any, available: Iterable[Any], *, key: str) -> list[i
     ids = [int(v) for v in entry]
     unknown = [v for v in ids if v not in set(people)]
     if unknown:
-        raise ValueError(
+        raise HighlightError(
             f"highlight.{key}: id(s) {', '.join(map(str, unknown))} are not in the data"
         )
     return ids

@@ -207,6 +207,11 @@ def _read_records(
         line = reader.line_num
         if not fields:
             continue  # a blank line, as R's read.csv skips it
+        if [f.strip() for f in fields] == header:
+            problems.report(
+                Problem(line, None, ",".join(fields), "repeats the header row; delete this line")
+            )
+            continue
         if len(fields) != len(header):
             problems.report(
                 Problem(
@@ -267,6 +272,9 @@ def read_mlm_csv(
     for problem in _consistency_problems(frame, rows):
         problems.report(problem)
     problems.raise_if_any()
+    unused = [g for g in groups if g not in set(frame["group"])]
+    if unused:
+        log.warning("%s: no rows for group(s) %s (data.groups)", name, ", ".join(unused))
     return as_processed(frame)
 
 

@@ -52,8 +52,10 @@ def data_targets():
 
 
 def model_targets():
-    """Every model's fit outputs."""
-    stages = ("model_data", "posterior", "model_summary", "model_diagnostics", "model_loo")
+    """Every model's fit outputs, the compiled program and CmdStan's CSVs included (so a run
+    that finds one damaged, and removes it, makes it again)."""
+    stages = ("model_data", "compile_model", "sample_model", "posterior", "model_summary")
+    stages += ("model_diagnostics", "model_loo")
     return [path for name in stages for path in rule_outputs(name, model=MODELS)]
 
 
@@ -78,10 +80,15 @@ def figure_inputs(wildcards):
     return inputs | {"code": FIGURE_CODE}
 
 
+def repository_file(path):
+    """A file of the repository, relative when the working directory (`--directory`) is the
+    repository, else absolute."""
+    path = Path(path)
+    return str(path) if path.exists() else str(REPOSITORY / path)
+
+
 FIGURE_CODE = sorted(
-    # relative to the repository, or absolute when the working directory (`--directory`)
-    # is elsewhere, as for the Stan programs
-    str(p.relative_to(REPOSITORY)) if Path(p.relative_to(REPOSITORY)).exists() else str(p)
+    repository_file(p.relative_to(REPOSITORY))
     for p in (REPOSITORY / "workflow/mlmpipe/figures").glob("*.py")
 )
 
@@ -92,10 +99,7 @@ FIGURE_CODE = sorted(
 def stan_program(wildcards):
     """The model's Stan program: its config path, read from the repository when the working
     directory (`--directory`) has no such file."""
-    path = Path(SPECS[wildcards.model].stan_file)
-    if path.is_absolute() or path.exists():
-        return str(path)
-    return str(REPOSITORY / path)
+    return repository_file(SPECS[wildcards.model].stan_file)
 
 
 def model_spec(wildcards):
@@ -140,7 +144,7 @@ def _figure_files(*figures):
 def report_section_inputs(wildcards):
     """The files a cross-model section of the report reads, plus its source."""
     section = wildcards.section
-    source = {"source": f"reports/sections/{section}.qmd"}
+    source = {"source": repository_file(f"reports/sections/{section}.qmd")}
     compare = lambda name: expand(rules.loo_compare.output, comparison=name)  # noqa: E731
     comparisons = list(config.get("loo_compare") or {})
     if section == "data":
@@ -190,9 +194,20 @@ def model_section_inputs(wildcards):
     for stage in ("posterior", "model_summary", "model_diagnostics", "model_loo"):
         files += rule_outputs(stage, model=wildcards.model)
     text = Path("reports/models") / f"{wildcards.model}.md"
-    extra = [str(text)] if (REPOSITORY / text).exists() else []
-    return {"source": "reports/sections/model.qmd", "stan": stan_program(wildcards)} | {
-        "files": files + extra
+    extra = [repository_file(text)] if (REPOSITORY / text).exists() else []
+    source = repository_file("reports/sections/model.qmd")
+    return {"source": source, "stan": stan_program(wildcards)} | {"files": files + extra}
+
+
+def model_section_params(wildcards):
+    """The parameters of one model's section: the model, its lecture text if it has one, and
+    its Stan program (paths that hold wherever the working folder is)."""
+    text = Path("reports/models") / f"{wildcards.model}.md"
+    exists = (REPOSITORY / text).exists()
+    return {
+        "model": wildcards.model,
+        "text": repository_file(text) if exists else "",
+        "stan": stan_program(wildcards),
     }
 
 

@@ -12,6 +12,10 @@ rule download_data:
         "data/raw/mlm.csv",
     params:
         sha256=config["data"]["sha256"],
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
     conda:
         "../envs/pipeline.yaml"
     log:
@@ -29,6 +33,10 @@ rule validate_data:
         parquet="data/processed/mlm.parquet",
     params:
         groups=config["data"]["groups"],
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
     conda:
         "../envs/pipeline.yaml"
     log:
@@ -48,6 +56,10 @@ rule data_precis:
             category="Data",
         ),
         text="results/data/precis.txt",
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
     conda:
         "../envs/pipeline.yaml"
     log:

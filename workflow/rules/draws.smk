@@ -14,6 +14,10 @@ rule draws_spread_heads:
         rows=config["draws"]["head_rows"],
     wildcard_constraints:
         model=role_pattern("draws_spread_heads"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     conda:
         "../envs/pipeline.yaml"
     log:
@@ -29,6 +33,10 @@ rule draws_people_epred:
         draws="results/draws/{model}_epred_people.parquet",
     wildcard_constraints:
         model=role_pattern("draws_people_epred"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     conda:
         "../envs/pipeline.yaml"
     log:
@@ -49,6 +57,10 @@ rule draws_person_means:
         width=config["draws"]["width"],
     wildcard_constraints:
         model=role_pattern("draws_person_means"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     conda:
         "../envs/pipeline.yaml"
     log:
@@ -65,6 +77,10 @@ rule draws_pooling_means:
         table="results/tables/pooling_means.csv",
     params:
         width=config["draws"]["width"],
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     conda:
         "../envs/pipeline.yaml"
     log:
@@ -88,6 +104,10 @@ rule draws_selected:
         width=config["draws"]["width"],
     wildcard_constraints:
         model=role_pattern("draws_selected"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     conda:
         "../envs/pipeline.yaml"
     log:
@@ -110,6 +130,10 @@ rule draws_new_people:
         width=config["draws"]["width"],
     wildcard_constraints:
         model=role_pattern("draws_new_people"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     conda:
         "../envs/pipeline.yaml"
     log:
@@ -129,6 +153,10 @@ rule draws_trajectories:
         width=config["draws"]["width"],
     wildcard_constraints:
         model=role_pattern("draws_trajectories"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     conda:
         "../envs/pipeline.yaml"
     log:

@@ -23,6 +23,10 @@ rule figure:
         highlight=config["highlight"],
     wildcard_constraints:
         figure="|".join(FIGURES),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     conda:
         "../envs/pipeline.yaml"
     log:

@@ -12,6 +12,10 @@ rule model_data:
         frame="results/{model}/model_frame.json",
     params:
         spec=model_spec,
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
     conda:
         "../envs/pipeline.yaml"
     log:
@@ -26,6 +30,10 @@ rule compile_model:
         toolchain=rules.cmdstan_toolchain.output[0],
     output:
         exe="results/build/{model}/{model}",
+    threads: 1
+    resources:
+        mem_mb=4500,
+        runtime=20,
     conda:
         "../envs/pipeline.yaml"
     log:
@@ -44,7 +52,11 @@ rule sample_model:
         fit=directory("results/{model}/fit"),
     params:
         sampler=sampler_settings,
-    threads: 4
+    threads: lambda wildcards: SPECS[wildcards.model].chains  # one per chain
+    resources:
+        cpus_per_task=lambda wildcards: SPECS[wildcards.model].chains,
+        mem_mb=600,
+        runtime=10,
     conda:
         "../envs/pipeline.yaml"
     log:

@@ -18,6 +18,10 @@ rule posterior:
     params:
         spec=model_spec,
         sampler=sampler_settings,
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     conda:
         "../envs/pipeline.yaml"
     log:
@@ -34,6 +38,10 @@ rule model_summary:
         txt="results/{model}/summary.txt",
     params:
         sampler=sampler_settings,
+    threads: 1
+    resources:
+        mem_mb=800,
+        runtime=5,
     conda:
         "../envs/pipeline.yaml"
     log:
@@ -51,6 +59,10 @@ rule model_diagnostics:
     params:
         thresholds=config["diagnostics"],
         sampler=sampler_settings,
+    threads: 1
+    resources:
+        mem_mb=800,
+        runtime=5,
     conda:
         "../envs/pipeline.yaml"
     log:
@@ -68,6 +80,10 @@ rule model_loo:
         pointwise="results/{model}/loo_pointwise.csv",
     params:
         sampler=sampler_settings,
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     conda:
         "../envs/pipeline.yaml"
     log:
@@ -84,6 +100,10 @@ rule loo_compare:
         txt="results/loo/compare_{comparison}.txt",
     params:
         models=lambda wildcards: list(config["loo_compare"][wildcards.comparison]),
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
     conda:
         "../envs/pipeline.yaml"
     log:

@@ -13,6 +13,10 @@ report: "../report/workflow.rst"
 
 rule audit:
     localrule: True
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/pipeline.yaml"
     log:

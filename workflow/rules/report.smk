@@ -19,6 +19,10 @@ rule report_section:
         timeout=config["report"]["timeout_seconds"],
     wildcard_constraints:
         section="|".join(REPORT_SECTIONS),
+    threads: 1
+    resources:
+        mem_mb=1600,
+        runtime=10,
     conda:
         "../envs/pipeline.yaml"
     log:
@@ -33,10 +37,14 @@ rule report_model_section:
     output:
         directory("results/report/sections/model-{model}"),
     params:
-        params=lambda wildcards: {"model": wildcards.model},
+        params=model_section_params,
         label_suffix="{model}",
         renderer=config["report"]["renderer"],
         timeout=config["report"]["timeout_seconds"],
+    threads: 1
+    resources:
+        mem_mb=1600,
+        runtime=10,
     conda:
         "../envs/pipeline.yaml"
     log:
@@ -51,6 +59,10 @@ rule report_models_index:
     params:
         models=MODELS,
     localrule: True
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
     conda:
         "../envs/pipeline.yaml"
     log:
@@ -61,15 +73,20 @@ rule report_models_index:
 
 rule report_assemble:
     input:
-        main="reports/course-report.qmd",
+        main=repository_file("reports/course-report.qmd"),
         index=rules.report_models_index.output[0],
         sections=expand(rules.report_section.output[0], section=REPORT_SECTIONS),
         models=expand(rules.report_model_section.output[0], model=MODELS),
     output:
+        main="results/report/course-report.qmd",
         html=report("results/report/course-report.html", category="Report"),
         pdf="results/report/course-report.pdf",
     params:
         renderer=config["report"]["renderer"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     conda:
         "../envs/pipeline.yaml"
     log:

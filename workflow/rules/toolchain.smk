@@ -12,6 +12,10 @@ rule cmdstan_toolchain:
     params:
         # switching between CMDSTAN and the project-local build re-runs the rule
         cmdstan=os.environ.get("CMDSTAN", ""),
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
     conda:
         "../envs/pipeline.yaml"
     log:

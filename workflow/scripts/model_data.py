@@ -5,6 +5,7 @@ import logging
 from mlmpipe import standata
 from mlmpipe.models import load_specs
 from mlmpipe.rulekit import rule_script
+from mlmpipe.validation import read_processed
 
 with rule_script(snakemake, config_keys=("models.{model}",)) as job:  # noqa: F821
     spec = load_specs(job.config)[job.wildcards.model]
@@ -19,3 +20,11 @@ with rule_script(snakemake, config_keys=("models.{model}",)) as job:  # noqa: F8
         frame.n_dropped,
         ", ".join(spec.columns),
     )
+    gone = standata.people_dropped(model_data, read_processed(job.input.data))
+    if gone:
+        logging.warning(
+            "model %s: %d people have no complete row and are left out: %s",
+            spec.name,
+            len(gone),
+            ", ".join(map(str, gone)),
+        )

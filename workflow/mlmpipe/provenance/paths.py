@@ -55,12 +55,18 @@ def is_recorded_kind(path: str | os.PathLike[str]) -> bool:
 
 
 def display_path(path: str | os.PathLike[str], root: str | os.PathLike[str] = ".") -> str:
-    """Return ``path`` relative to ``root`` (when inside it), with forward slashes."""
+    """Return ``path`` relative to ``root`` when inside it, else absolute; forward slashes.
+
+    A record names files of the tree relative to it, so a copied or moved tree's records still
+    hold; a file outside it (the repository's code under ``--directory``) keeps its place.
+    """
     p = Path(path)
     try:  # abspath, not resolve: a symlinked input keeps the name the pipeline gave it
         rel = os.path.relpath(os.path.abspath(p), os.path.abspath(root))
     except ValueError:  # another drive on Windows
         return p.as_posix()
+    if rel == ".." or rel.startswith(("../", f"..{os.sep}")):
+        return Path(os.path.abspath(p)).as_posix()
     return Path(rel).as_posix()
 
 

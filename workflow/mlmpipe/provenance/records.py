@@ -14,7 +14,7 @@ from typing import Any
 
 from mlmpipe.cmdstan import CmdStanError, discover, read_toolchain_record, sampler_settings
 from mlmpipe.fileio import sha256_file, write_text_atomic
-from mlmpipe.runinfo import git_state, package_versions, utc_now
+from mlmpipe.runinfo import git_state, package_versions, run_context, utc_now
 
 from .jsonable import named_items, sha256_json, to_jsonable
 from .paths import (
@@ -164,7 +164,9 @@ def build_record(
     """Return the record of ``output`` (which must exist) without writing anything.
 
     ``output.sha256`` is the hash of the file as it is now; ``git_dir`` is a folder inside the
-    pipeline's git working tree (default: the current directory). Raises FileNotFoundError
+    pipeline's git working tree (default: the current directory). ``run`` says where the job
+    ran (:func:`mlmpipe.runinfo.run_context`: the executor, and on SLURM the job id and
+    node); like ``created`` it describes this run, not an input. Raises FileNotFoundError
     naming the output or an input that does not exist, and ProvenanceError when an input's
     record is unreadable.
     """
@@ -200,6 +202,8 @@ def build_record(
             "cmdstan": _cmdstan_info(input_entries),
         },
         "git": git_state(os.fspath(git_dir)),
+        # Where the job ran: not an input, so the audit never compares it.
+        "run": run_context(),
     }
 
 

@@ -6,6 +6,7 @@ import datetime
 import json
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,13 @@ def assemble(main: str | Path, *, html: str | Path, pdf: str | Path,
         else:
             doc = markdown_ast(meta, body)
             resolve(doc, visited)
-            write_html(doc, html_tmp, sentence)
-            write_pdf(doc, pdf_tmp, sentence, (footer or {}).get("date"))
+            # Each writer works on its own copy of the document: pandoc (HTML) and Typst
+            # (PDF) run side by side.
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                jobs = [pool.submit(write_html, doc, html_tmp, sentence),
+                        pool.submit(write_pdf, doc, pdf_tmp, sentence, (footer or {}).get("date"))]
+                for job in jobs:
+                    job.result()
     return html, pdf
 
 

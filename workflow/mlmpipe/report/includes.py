@@ -127,3 +127,24 @@ def resolve_includes(
         included = resolve_includes(target, relative_to, (*_stack, path), visited)
         out.append(included if included.endswith("\n") else included + "\n")
     return "".join(out)
+
+
+def relocate_includes(text: str, source_dir: Path, target_dir: Path) -> str:
+    """Return ``text`` with every relative include path rewritten so that, read from
+    ``target_dir``, it names the file it named when read from ``source_dir``.
+
+    The pipeline assembles the report from a copy of the main document placed beside the
+    fragments (``results/report/``), so that the includes name the fragments of the run's
+    own working folder wherever the sources live.
+    """
+    lines = []
+    tracker = FenceTracker()
+    for line in text.splitlines(keepends=True):
+        match = None if tracker.step(line) else INCLUDE_RE.match(line)
+        target = match.group(1).strip("\"'") if match else None
+        if target is None or not is_relative_target(target):
+            lines.append(line)
+            continue
+        moved = os.path.relpath(os.path.normpath(source_dir / target), target_dir)
+        lines.append(f"{{{{< include {Path(moved).as_posix()} >}}}}\n")
+    return "".join(lines)

@@ -35,7 +35,7 @@ from mlmpipe.cmdstan import (
     describe,
 )
 
-__all__ = ["build_toolchain", "is_built", "write_description"]
+__all__ = ["build_toolchain", "is_built", "missing_parts", "write_description"]
 
 logger = logging.getLogger(__name__)
 
@@ -112,14 +112,48 @@ def _signature(httpstan_dir: Path, cxx: str) -> str:
     return f"{env.hexdigest()[:32]} {sources.hexdigest()[:32]}"
 
 
-def is_built(dest: Path | None = None) -> bool:
-    """Return whether ``dest`` (default: :func:`default_home`) is built and up to date."""
-    dest = Path(dest) if dest is not None else default_home()
+_LIBRARIES = (
+    "libtbb.so",
+    "libtbb.so.2",
+    "libsundials_cvodes.a",
+    "libsundials_idas.a",
+    "libsundials_kinsol.a",
+    "libsundials_nvecserial.a",
+)
+
+
+def missing_parts(dest: Path) -> list[str]:
+    """Return the parts of the project-local CmdStan at ``dest`` that are missing or broken
+    (a link to nothing): its makefile, stanc, the Stan headers, the libraries every model
+    links and the driver's sources. Empty when all are there."""
+    parts = [
+        "makefile",
+        "bin/stanc",
+        "include/stan/model/model_header.hpp",
+        *(f"lib/{name}" for name in _LIBRARIES),
+        *(f"src/cmdstan/{name}" for name in _DRIVER_FILES),
+    ]
+    return [part for part in parts if not (Path(dest) / part).exists()]
+
+
+def _up_to_date(dest: Path, signature: str) -> bool:
+    """Whether ``dest`` holds a complete build with the stamp ``signature``."""
     stamp = dest / _STAMP
+    try:
+        stamped = stamp.read_text().strip() == signature
+    except OSError:
+        return False
+    return stamped and not missing_parts(dest)
+
+
+def is_built(dest: Path | None = None) -> bool:
+    """Return whether ``dest`` (default: :func:`default_home`) is built, complete (no part
+    of :func:`missing_parts` gone) and up to date."""
+    dest = Path(dest) if dest is not None else default_home()
     cxx = os.environ.get("CXX", "g++")
     try:
-        return stamp.read_text().strip() == _signature(_httpstan_dir(), cxx)
-    except OSError:
+        return _up_to_date(dest, _signature(_httpstan_dir(), cxx))
+    except (OSError, CmdStanError):
         return False
 
 
@@ -197,7 +231,8 @@ def _run(cmd: list[str], cwd: Path, what: str) -> str:
 def build_toolchain(dest: Path | None = None, *, force: bool = False) -> Path:
     """Assemble a CmdStan 2.35 directory from httpstan and our driver sources.
 
-    A no-op when ``dest`` already holds a build from the same sources, httpstan
+    A no-op when ``dest`` already holds a complete build (see
+    :func:`missing_parts`) from the same sources, httpstan
     version and compiler (unless ``force``).  Otherwise links httpstan's headers,
     libraries and stanc, copies the driver and makefile, and runs ``make build``:
     the driver object and precompiled model header for the default flags, and
@@ -219,11 +254,11 @@ def build_toolchain(dest: Path | None = None, *, force: bool = False) -> Path:
     cxx = os.environ.get("CXX", "g++")
     signature = _signature(httpstan_dir, cxx)
     stamp = dest / _STAMP
-    if not force and stamp.is_file() and stamp.read_text().strip() == signature:
+    if not force and _up_to_date(dest, signature):
         return dest
     with _lock(dest):
         # another process may have finished the build while we waited
-        if not force and stamp.is_file() and stamp.read_text().strip() == signature:
+        if not force and _up_to_date(dest, signature):
             return dest
         started = time.monotonic()
         logger.info("building CmdStan %s in %s", CMDSTAN_VERSION, dest)
