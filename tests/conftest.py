@@ -57,9 +57,7 @@ def fitted_tree(cmdstan_dir, tmp_path_factory):
     """A scratch directory in which the whole pipeline ran once on the lecture's data (five
     fits, tables, figures and the course report), shared by the session's slow tests.
 
-    The Stan programs and report sources are copies, so tests may edit them; ``workflow``
-    links to the repository's, so that the figures' records name their drawing code inside
-    the tree (``workflow/mlmpipe/figures/...``) and stay valid in a copy of it.
+    The Stan programs and report sources are copies, so tests may edit them.
 
     ``MLMPIPE_FITTED_TREE`` may name a tree an earlier session built: it is copied and
     brought up to date by the same Snakemake run (only what changed since is redone)."""
@@ -74,8 +72,6 @@ def fitted_tree(cmdstan_dir, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("pipeline")
     if earlier := os.environ.get("MLMPIPE_FITTED_TREE"):
         shutil.copytree(earlier, workdir, symlinks=True, dirs_exist_ok=True)
-    if not (workdir / "workflow").exists():
-        (workdir / "workflow").symlink_to(REPO / "workflow")
     for name in ("stan", "reports"):  # copies keep their mtimes; changed files are replaced
         for source in (REPO / name).rglob("*"):
             target = workdir / source.relative_to(REPO)
