@@ -152,9 +152,11 @@ def test_a_corrupted_compiled_model_is_compiled_again(tree, fitted_tree):
     "part", ["lib/libtbb.so.2", "src/cmdstan/arguments.hpp", "include"], ids=str
 )
 def test_a_damaged_cmdstan_stops_the_run_naming_the_part_and_the_repair(tmp_path, part):
-    source = Path(os.environ.get("MLMPIPE_CMDSTAN_HOME") or "")
+    from mlmpipe.cmdstan import default_home
+
+    source = default_home()  # MLMPIPE_CMDSTAN_HOME, else the repository's .cmdstan build
     if not (source / ".mlmpipe-stamp").is_file():
-        pytest.skip("needs the project-local CmdStan (MLMPIPE_CMDSTAN_HOME) to copy")
+        pytest.skip(f"needs the project-local CmdStan to copy ({source} is not built)")
     toolchain = tmp_path / "cmdstan-2.35.0"
     # a copy as `cp -a` makes it (links kept as links), without the precompiled header: it
     # is keyed by the folder's path, so the copy could not use it anyway
