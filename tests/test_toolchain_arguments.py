@@ -32,6 +32,7 @@ import cmdstanpy
 import numpy as np
 import pandas as pd
 import pytest
+from stan_programs import compile_program
 
 pytestmark = pytest.mark.slow
 
@@ -121,20 +122,14 @@ def model_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("arguments")
 
 
-def _compile(directory: Path, name: str, code: str) -> cmdstanpy.CmdStanModel:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / f"{name}.stan").write_text(code)
-    return cmdstanpy.CmdStanModel(stan_file=directory / f"{name}.stan")
-
-
 @pytest.fixture(scope="module")
 def normal(cmdstan_dir, model_dir) -> cmdstanpy.CmdStanModel:
-    return _compile(model_dir / "normal", "normal", NORMAL)
+    return compile_program(model_dir / "normal", "normal", NORMAL)
 
 
 @pytest.fixture(scope="module")
 def no_parameters(cmdstan_dir, model_dir) -> cmdstanpy.CmdStanModel:
-    return _compile(model_dir / "empty", "empty", NO_PARAMETERS)
+    return compile_program(model_dir / "empty", "empty", NO_PARAMETERS)
 
 
 @pytest.fixture(scope="module")
