@@ -347,7 +347,7 @@ def test_every_rhat_is_at_most_1_01_and_divergences_are_flagged(run):
         divergent = result["checks"]["divergent"]["value"]
         if divergent:
             assert "divergent" in result["failed"] and result["ok"] is False
-            log = (run / f"logs/posterior/{model}_diagnostics.log").read_text()
+            log = (run / f"logs/posterior/{model}_posterior.log").read_text()
             assert f"WARNING mlmpipe.diagnostics: model {model} FAILED divergent check" in log
 
 

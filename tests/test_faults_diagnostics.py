@@ -26,7 +26,7 @@ def test_divergences_are_reported_and_fail_the_run_when_asked(fitted_copy):
     divergent = diagnostics["checks"]["divergent"]["value"]
     assert divergent > 10
     assert "FAILED checks: " in (tree / "results/m5/diagnostics.txt").read_text()
-    log = (tree / "logs/posterior/m5_diagnostics.log").read_text()
+    log = (tree / "logs/posterior/m5_posterior.log").read_text()
     assert re.search(r"WARNING mlmpipe\.diagnostics: model m5 FAILED divergent check: ", log)
     text = (tree / section / "section.md").read_text()
     callouts = re.findall(r"::: ?\{\.callout-warning.*?\n:::", text, flags=re.S)
@@ -40,6 +40,6 @@ def test_divergences_are_reported_and_fail_the_run_when_asked(fitted_copy):
         "model m5 failed the convergence checks divergent" in result.stderr
         and "(diagnostics.fail_run is true)" in result.stderr
     ), result.stderr[-3000:]
-    assert "Error in rule model_diagnostics" in result.stderr
+    assert "Error in rule posterior" in result.stderr
     assert not (tree / "results/m5/diagnostics.json").exists()
     assert_no_partial_files(tree)

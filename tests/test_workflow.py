@@ -100,8 +100,8 @@ def expected_job_counts(config: dict) -> dict[str, int]:
     from mlmpipe.figures.registry import FIGURES
 
     models = len(config["models"])
-    per_model = ("model_data", "compile_model", "sample_model", "posterior", "model_summary",
-                 "model_diagnostics", "model_loo", "report_model_section")  # fmt: skip
+    per_model = ("model_data", "compile_model", "sample_model", "posterior",
+                 "report_model_section")  # fmt: skip
     sections = [p.stem for p in (REPO_ROOT / "reports/sections").glob("*.qmd")]
     counts = {rule: models for rule in per_model}
     counts |= {

@@ -54,8 +54,7 @@ def data_targets():
 def model_targets():
     """Every model's fit outputs, the compiled program and CmdStan's CSVs included (so a run
     that finds one damaged, and removes it, makes it again)."""
-    stages = ("model_data", "compile_model", "sample_model", "posterior", "model_summary")
-    stages += ("model_diagnostics", "model_loo")
+    stages = ("model_data", "compile_model", "sample_model", "posterior")
     return [path for name in stages for path in rule_outputs(name, model=MODELS)]
 
 
@@ -124,7 +123,8 @@ def sampler_settings(wildcards):
 
 def comparison_inputs(wildcards):
     """The pointwise LOO of each model of a `loo_compare` group."""
-    return expand(rules.model_loo.output.pointwise, model=config["loo_compare"][wildcards.comparison])
+    models = config["loo_compare"][wildcards.comparison]
+    return expand(rules.posterior.output.loo_pointwise, model=models)
 
 
 def loo_compare_targets():
@@ -164,7 +164,9 @@ def report_section_inputs(wildcards):
         files = compare(comparisons)
     else:  # provenance: every figure and table
         files = figure_targets() + draws_targets() + rule_outputs("data_precis")
-        files += loo_compare_targets() + rule_outputs("model_summary", model=MODELS)
+        files += loo_compare_targets()
+        files += expand(rules.posterior.output.summary_csv, model=MODELS)
+        files += expand(rules.posterior.output.summary_txt, model=MODELS)
     return source | {"files": files}
 
 
@@ -191,8 +193,7 @@ def report_section_params(wildcards):
 def model_section_inputs(wildcards):
     """The files one model's section reads: its outputs, Stan program and text."""
     files = rule_outputs("model_data", model=wildcards.model)
-    for stage in ("posterior", "model_summary", "model_diagnostics", "model_loo"):
-        files += rule_outputs(stage, model=wildcards.model)
+    files += rule_outputs("posterior", model=wildcards.model)
     text = Path("reports/models") / f"{wildcards.model}.md"
     extra = [repository_file(text)] if (REPOSITORY / text).exists() else []
     source = repository_file("reports/sections/model.qmd")

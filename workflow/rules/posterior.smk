@@ -1,6 +1,6 @@
-# Posterior stage: the brms-named InferenceData of each fit, and what is read from it --
-# brms's variable list and summary, convergence diagnostics, PSIS-LOO, and the LOO
-# comparisons of the config's `loo_compare` groups.
+# Posterior stage: per model, one job writes the brms-named InferenceData of the fit and what
+# is read from it -- brms's variable list and summary, convergence diagnostics and PSIS-LOO;
+# then the LOO comparisons of the config's `loo_compare` groups.
 
 
 wildcard_constraints:
@@ -8,6 +8,8 @@ wildcard_constraints:
 
 
 rule posterior:
+    # One process per model reads the CSVs once and writes everything read from the draws
+    # (importing ArviZ costs more than all of this work).
     input:
         fit=rules.sample_model.output.fit,
         data=rules.validate_data.output.parquet,
@@ -15,9 +17,17 @@ rule posterior:
     output:
         posterior="results/{model}/posterior.nc",
         variables="results/{model}/variables.txt",
+        summary_csv="results/{model}/summary.csv",
+        summary_txt="results/{model}/summary.txt",
+        diagnostics_json="results/{model}/diagnostics.json",
+        diagnostics_txt="results/{model}/diagnostics.txt",
+        loo_txt="results/{model}/loo.txt",
+        loo_csv="results/{model}/loo.csv",
+        loo_pointwise="results/{model}/loo_pointwise.csv",
     params:
         spec=model_spec,
         sampler=sampler_settings,
+        thresholds=config["diagnostics"],
     threads: 1
     resources:
         mem_mb=1000,
@@ -28,68 +38,6 @@ rule posterior:
         "logs/posterior/{model}_posterior.log",
     script:
         "../scripts/posterior.py"
-
-
-rule model_summary:
-    input:
-        posterior=rules.posterior.output.posterior,
-    output:
-        csv="results/{model}/summary.csv",
-        txt="results/{model}/summary.txt",
-    params:
-        sampler=sampler_settings,
-    threads: 1
-    resources:
-        mem_mb=800,
-        runtime=5,
-    conda:
-        "../envs/pipeline.yaml"
-    log:
-        "logs/posterior/{model}_summary.log",
-    script:
-        "../scripts/model_summary.py"
-
-
-rule model_diagnostics:
-    input:
-        posterior=rules.posterior.output.posterior,
-    output:
-        json="results/{model}/diagnostics.json",
-        txt="results/{model}/diagnostics.txt",
-    params:
-        thresholds=config["diagnostics"],
-        sampler=sampler_settings,
-    threads: 1
-    resources:
-        mem_mb=800,
-        runtime=5,
-    conda:
-        "../envs/pipeline.yaml"
-    log:
-        "logs/posterior/{model}_diagnostics.log",
-    script:
-        "../scripts/model_diagnostics.py"
-
-
-rule model_loo:
-    input:
-        posterior=rules.posterior.output.posterior,
-    output:
-        txt="results/{model}/loo.txt",
-        csv="results/{model}/loo.csv",
-        pointwise="results/{model}/loo_pointwise.csv",
-    params:
-        sampler=sampler_settings,
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    conda:
-        "../envs/pipeline.yaml"
-    log:
-        "logs/posterior/{model}_loo.log",
-    script:
-        "../scripts/model_loo.py"
 
 
 rule loo_compare:
