@@ -4,8 +4,9 @@
 - A variable is a factor when it is written ``factor(x)``, when it is ``x.f`` and the data has
   no column ``x.f`` (then it is the factor of column ``x``, as the lecture's
   ``id.f = as.factor(id)``), or when its column is not numeric (strings, categories,
-  booleans). Levels are those of the kept rows, sorted (numerically for numbers; a pandas
-  categorical keeps its own order).
+  booleans). Levels are those of the kept rows, sorted (numerically for numbers, as R's
+  ICU collation sorts text otherwise, see :func:`r_string_key`; a pandas categorical keeps
+  its own order).
 - Coding follows R's rule: a factor in a term is coded by treatment contrasts when the term
   without it is empty or is contained in an earlier term, and by one indicator per level
   otherwise; without an intercept, the first factor of the first term that has one gets one
@@ -50,6 +51,28 @@ def level_label(value: object) -> str:
     return str(value)
 
 
+# ICU's root collation (R's string order where R has ICU, as on Debian): white space and
+# punctuation first, in this order, then digits, then letters ignoring case; at a tie,
+# lower case before upper case.
+_ICU_PUNCT = " _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$"
+
+
+def r_string_key(text: str) -> tuple:
+    """Return a sort key ordering strings as R's ``sort()`` does with ICU's root collation
+    (``1_a`` < ``10_a``, ``a`` < ``A`` < ``ab`` < ``B``); exact for ASCII text."""
+    primary = []
+    for ch in text:
+        if ch in _ICU_PUNCT:
+            primary.append((0, _ICU_PUNCT.index(ch)))
+        elif ch.isdigit():
+            primary.append((1, ord(ch)))
+        elif ch.isalpha():
+            primary.append((2, ord(ch.lower())))
+        else:
+            primary.append((0, 100 + ord(ch)))
+    return (primary, [ch.isupper() for ch in text])
+
+
 def factor_levels(values: pd.Series) -> list[object]:
     """Return R's ``factor()`` levels of ``values`` (missing values ignored)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
@@ -60,7 +83,7 @@ def factor_levels(values: pd.Series) -> list[object]:
         return sorted(present)
     if pd.api.types.is_numeric_dtype(values):
         return sorted(present, key=float)
-    return sorted(present, key=str)
+    return sorted(present, key=lambda v: r_string_key(str(v)))
 
 
 @dataclass(frozen=True)
@@ -248,7 +271,7 @@ def group_values(term: GroupTerm, frame: pd.DataFrame, formula: str) -> tuple[li
     pasted = frame[cols[0]].map(level_label)
     for c in cols[1:]:
         pasted = pasted + "_" + frame[c].map(level_label)
-    return sorted(set(pasted)), pasted.to_numpy()
+    return sorted(set(pasted), key=r_string_key), pasted.to_numpy()
 
 
 def group_design(term: GroupTerm, frame: pd.DataFrame, formula: str) -> GroupDesign:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from mlmpipe.formula.design import r_string_key
 from mlmpipe.formula.model import Model
 
 
@@ -38,68 +39,71 @@ def variables(model: Model) -> list[str]:
 
 
 def _row(prior: str, cls: str, coef: str = "", group: str = "", nlpar: str = "",
-         source: str = "(vectorized)") -> dict[str, str]:
+         source: str = "default") -> dict[str, str]:
     return {"prior": prior, "class": cls, "coef": coef, "group": group, "nlpar": nlpar,
             "source": source}
 
 
-def prior_table(model: Model) -> pd.DataFrame:
-    """Return the model's priors as brms's ``get_prior`` lists them (plus ``user`` sources).
+def _class_prior(model: Model, cls: str) -> tuple[str, str]:
+    """The class-wide prior text and source of ``sd``/``cor``: the user's, else brms's default."""
+    from mlmpipe.formula import priors as pr
 
-    Columns ``prior`` (``""`` for flat), ``class``, ``coef``, ``group``, ``nlpar``, ``source``
-    (``user``, ``default``, or ``(vectorized)`` for a row that inherits its class's or
-    group's prior). Rows are sorted by nlpar, class (ignoring case), group and coef.
-    """
+    for p in model.priors.values():
+        if p.key == cls and p.source == "user":
+            return p.spec.text, "user"
+    default = pr.LKJ_DEFAULT if cls == "cor" else pr.default_scale_prior(model.y, model.family.link)
+    return default.text, "default"
+
+
+def _group_rows(model: Model) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
-    pri = model.priors
-    user = model.user_keys
-
-    def source(key: str) -> str:
-        return "user" if key in user else "default"
-
-    if "b" in pri:
-        rows.append(_row(pri["b"].spec.text, "b", source=source("b")))
-        rows += [_row(pri["b"].spec.text, "b", c) for c in model.mu.coefs]
-    if "Intercept" in pri:
-        rows.append(_row(pri["Intercept"].spec.text, "Intercept", source=source("Intercept")))
-    for part in model.nlpars:
-        p = pri[f"b_{part.nlpar}"]
-        rows.append(_row(p.spec.text, "b", nlpar=part.nlpar, source=p.source))
-        prefix = len(part.nlpar) + 1
-        rows += [_row(p.spec.text, "b", c[prefix:], nlpar=part.nlpar) for c in part.names]
-    for d in model.family.dpars:
-        rows.append(_row(pri[d.name].spec.text, d.name, source=source(d.name)))
     if model.groups:
-        sd_class = next(p for r, p in pri.items() if r.startswith("sd_"))
-        sd_text = sd_class.spec.text if "sd" in user or sd_class.key == "sd" else ""
-        rows.append(_row(_class_text(model, "sd", sd_text), "sd", source=source("sd")))
-    cors = [(r, p) for r, p in pri.items() if r.startswith("cor_")]
-    if cors:
-        rows.append(_row(_class_text(model, "cor", ""), "cor", source=source("cor")))
+        rows.append(_row(*_class_prior(model, "sd")[:1], "sd", source=_class_prior(model, "sd")[1]))
+    if any(r.startswith("cor_") for r in model.priors):
+        text, source = _class_prior(model, "cor")
+        rows.append(_row(text, "cor", source=source))
     for i, g in enumerate(model.groups, 1):
         name = g.term.group
-        sd = pri[f"sd_{i}"]
-        src = "user" if sd.key == f"sd_{name}" else "(vectorized)"
-        rows.append(_row(sd.spec.text, "sd", group=name, source=src))
-        rows += [_row(sd.spec.text, "sd", c, name) for c in g.coefs]
-        if f"cor_{i}" in pri:
-            cor = pri[f"cor_{i}"]
-            src = "user" if cor.key == f"cor_{name}" else "(vectorized)"
-            rows.append(_row(cor.spec.text, "cor", group=name, source=src))
+        sd = model.priors[f"sd_{i}"]
+        own = sd.key == f"sd_{name}"
+        rows.append(_row(sd.spec.text if own else "", "sd", group=name,
+                         source="user" if own else "default"))
+        rows += [_row("", "sd", c, name) for c in g.coefs]
+        if f"cor_{i}" in model.priors:
+            cor = model.priors[f"cor_{i}"]
+            own = cor.key == f"cor_{name}"
+            rows.append(_row(cor.spec.text if own else "", "cor", group=name,
+                             source="user" if own else "default"))
+    return rows
+
+
+def prior_table(model: Model) -> pd.DataFrame:
+    """Return the model's priors as brms's ``get_prior`` data frame holds them.
+
+    Columns ``prior``, ``class``, ``coef``, ``group``, ``nlpar``, ``source``. As in brms, a
+    class-wide row carries the prior (``""`` for flat) and a row for one coefficient or group
+    has ``""`` (it inherits) unless a prior was set for it; ``source`` is ``user`` for the
+    priors given in ``prior`` and ``default`` otherwise. Rows are sorted by nlpar, class
+    (ignoring case), group and coef, which is brms's order for these models.
+    """
+    rows: list[dict[str, str]] = []
+    for role, p in model.priors.items():
+        if role == "b":
+            rows.append(_row(p.spec.text, "b", source=p.source))
+            rows += [_row("", "b", c) for c in model.mu.coefs]
+        elif role in ("Intercept", "sigma", "nu"):
+            rows.append(_row(p.spec.text, role, source=p.source))
+    for part in model.nlpars:
+        p = model.priors[f"b_{part.nlpar}"]
+        rows.append(_row(p.spec.text, "b", nlpar=part.nlpar, source=p.source))
+        prefix = len(part.nlpar) + 1
+        rows += [_row("", "b", c[prefix:], nlpar=part.nlpar) for c in part.names]
+    rows += _group_rows(model)
     table = pd.DataFrame(rows, columns=["prior", "class", "coef", "group", "nlpar", "source"])
     order = sorted(
         range(len(table)),
-        key=lambda i: (table.nlpar[i], table["class"][i].lower(), table.group[i], table.coef[i]),
+        key=lambda i: tuple(
+            r_string_key(table[col][i]) for col in ("nlpar", "class", "group", "coef")
+        ),
     )
     return table.iloc[order].reset_index(drop=True)
-
-
-def _class_text(model: Model, cls: str, fallback: str) -> str:
-    """The class-wide prior text of ``sd``/``cor``: the user's, else brms's default."""
-    from mlmpipe.formula import priors as pr
-
-    if cls in model.user_keys:
-        return next(p.spec.text for p in model.priors.values() if p.key == cls)
-    if cls == "cor":
-        return pr.LKJ_DEFAULT.text
-    return pr.default_scale_prior(model.y, model.family.link).text or fallback
