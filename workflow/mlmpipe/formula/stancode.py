@@ -284,9 +284,9 @@ def _log_lik(model: Model) -> list[str]:
                   f"      mu[n] = {nl_expression(model)};"]
     else:
         term = population_term(model, for_glm=False)
-        lines.append("    vector[N] mu = rep_vector(0.0, N);  // the linear predictor")
-        if term:
-            lines.append(f"    mu += {term};")
+        if term is None or term == "Intercept":
+            term = f"rep_vector({term or '0.0'}, N)"
+        lines.append(f"    vector[N] mu = {term};  // the linear predictor")
         lines.append("    for (n in 1:N) {")
         if model.groups:
             lines.append(f"      mu[n] += {ranef_sum(model)};")
