@@ -1,9 +1,9 @@
 // m2: partial pooling: varying intercepts (config/config.yaml, models.m2)
 // brms: con ~ 1 + (1 | id); family gaussian
 // priors: Intercept normal(0, 1.5), sd exponential(1), sigma exponential(1)
-// Generated, do not edit: the Stan code brms 2.18's make_stancode writes for this formula
-// (array syntax of Stan 2.33+), with each prior's parameters passed as data (prior_*)
-// and the pointwise log-likelihood (log_lik) added for LOO. Regenerate with
+// Generated, do not edit: the Stan code brms 2.18's make_stancode writes for this
+// formula (array syntax of Stan 2.33+), with each prior's parameters passed as data
+// (prior_*) and the pointwise log-likelihood (log_lik) added for LOO. Regenerate:
 //   python -m mlmpipe stancode --model m2 --data ../shared/data/mlm.csv --output stan/m2.stan
 // tests/test_formula_lecture.py fails when this file differs from what it generates.
 functions {

@@ -1,9 +1,9 @@
 // m5: varying slopes for week, correlated with the intercepts (config/config.yaml, models.m5)
 // brms: con ~ 1 + week + (1 + week | id); family gaussian
 // priors: Intercept normal(0, 1), b normal(0, 1), sd exponential(1), sigma exponential(1), cor lkj(1)
-// Generated, do not edit: the Stan code brms 2.18's make_stancode writes for this formula
-// (array syntax of Stan 2.33+), with each prior's parameters passed as data (prior_*)
-// and the pointwise log-likelihood (log_lik) added for LOO. Regenerate with
+// Generated, do not edit: the Stan code brms 2.18's make_stancode writes for this
+// formula (array syntax of Stan 2.33+), with each prior's parameters passed as data
+// (prior_*) and the pointwise log-likelihood (log_lik) added for LOO. Regenerate:
 //   python -m mlmpipe stancode --model m5 --data ../shared/data/mlm.csv --output stan/m5.stan
 // tests/test_formula_lecture.py fails when this file differs from what it generates.
 functions {

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
 from mlm_data import MLM_CSV, require_mlm
 
 REFERENCE = Path(__file__).resolve().parent / "reference" / "formula"
@@ -45,7 +44,9 @@ def brms_code(name: str) -> str:
     """brms's make_stancode for the case, in today's array syntax (CmdStan 2.33+ needs it):
     ``int<lower=1> J_1[N];`` becomes ``array[N] int<lower=1> J_1;``."""
     code = (REFERENCE / f"{name}.stan").read_text().rstrip("\n") + "\n"
-    code = re.sub(r"^(\s*)(int(?:<[^>]*>)?) (\w+)\[(\w+)\];", r"\1array[\4] \2 \3;", code, flags=re.M)
+    code = re.sub(
+        r"^(\s*)(int(?:<[^>]*>)?) (\w+)\[(\w+)\];", r"\1array[\4] \2 \3;", code, flags=re.M
+    )
     code = re.sub(r"^(\s*)(vector\[\w+\]) (\w+)\[(\w+)\];", r"\1array[\4] \2 \3;", code, flags=re.M)
     return code
 
@@ -64,7 +65,9 @@ def as_brms_writes_it(code: str, standata: dict[str, Any]) -> str:
     start = next(i for i, ln in enumerate(lines) if ln.startswith("  vector[N] log_lik;"))
     lines = lines[:start] + lines[-1:]
     text = "\n".join(lines) + "\n"
-    for name in sorted((k for k in standata if k.startswith("prior_") and k != "prior_only"), key=len, reverse=True):
+    for name in sorted(
+        (k for k in standata if k.startswith("prior_") and k != "prior_only"), key=len, reverse=True
+    ):
         text = re.sub(rf"\b{name}\b", r_number(standata[name]), text)
     return text
 

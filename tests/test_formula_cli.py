@@ -8,17 +8,24 @@ import sys
 from pathlib import Path
 
 from formula_cases import TINY_CSV
-
 from mlmpipe.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def test_stancode_prints_the_program_with_the_priors_given(capsys):
-    status = main([
-        "stancode", "y ~ 1 + x + (1 | k)", "--data", str(TINY_CSV),
-        "--prior", "b=normal(0, 1)", "--prior", "sd=exponential(1)",
-    ])
+    status = main(
+        [
+            "stancode",
+            "y ~ 1 + x + (1 | k)",
+            "--data",
+            str(TINY_CSV),
+            "--prior",
+            "b=normal(0, 1)",
+            "--prior",
+            "sd=exponential(1)",
+        ]
+    )
     out = capsys.readouterr().out
     assert status == 0
     assert "  lprior += normal_lpdf(b | prior_b_mu, prior_b_sigma);\n" in out
@@ -50,6 +57,11 @@ def test_the_command_runs_as_a_module():
     env = {**os.environ, "PYTHONPATH": str(REPO / "workflow")}
     out = subprocess.run(
         [sys.executable, "-m", "mlmpipe", "stancode", "y ~ 1", "--data", str(TINY_CSV)],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     ).stdout
-    assert out.startswith("// generated with mlmpipe.formula in the layout of brms 2.18.0\nfunctions {\n")
+    assert out.startswith(
+        "// generated with mlmpipe.formula in the layout of brms 2.18.0\nfunctions {\n"
+    )

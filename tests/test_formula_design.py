@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from formula_cases import CASES, brms_standata, case_args
 from mlm_data import needs_mlm
-
 from mlmpipe.formula import make_standata
 from mlmpipe.formula.design import factor_levels, linear_design, r_string_key
 from mlmpipe.formula.parser import parse_formula
@@ -16,8 +15,13 @@ from mlmpipe.formula.parser import parse_formula
 # t <- data.frame(y=c(1.5,2.1,0.3,4.2,3.3,2.2,1.0,0.5), x=1:8, g=c("b","a","c","a","b","c","a","b"),
 #                 h=c(10,2,10,2,10,2,10,2), k=c(1,1,2,2,3,3,1,2))
 T = pd.DataFrame(
-    {"y": [1.5, 2.1, 0.3, 4.2, 3.3, 2.2, 1.0, 0.5], "x": [1.0, 2, 3, 4, 5, 6, 7, 8],
-     "g": list("bacabcab"), "h": [10, 2, 10, 2, 10, 2, 10, 2], "k": [1, 1, 2, 2, 3, 3, 1, 2]}
+    {
+        "y": [1.5, 2.1, 0.3, 4.2, 3.3, 2.2, 1.0, 0.5],
+        "x": [1.0, 2, 3, 4, 5, 6, 7, 8],
+        "g": list("bacabcab"),
+        "h": [10, 2, 10, 2, 10, 2, 10, 2],
+        "k": [1, 1, 2, 2, 3, 3, 1, 2],
+    }
 )
 
 
@@ -31,7 +35,10 @@ def columns(formula: str) -> list[str]:
         ("y ~ 1 + x * g + factor(h)", ["Intercept", "x", "gb", "gc", "factorh10", "x:gb", "x:gc"]),
         ("y ~ 0 + g + x:g", ["ga", "gb", "gc", "ga:x", "gb:x", "gc:x"]),
         ("y ~ 1 + x:g", ["Intercept", "x:ga", "x:gb", "x:gc"]),
-        ("y ~ 0 + x + g*factor(h)", ["x", "ga", "gb", "gc", "factorh10", "gb:factorh10", "gc:factorh10"]),
+        (
+            "y ~ 0 + x + g*factor(h)",
+            ["x", "ga", "gb", "gc", "factorh10", "gb:factorh10", "gc:factorh10"],
+        ),
         ("y ~ g:x + x", ["Intercept", "x", "x:gb", "x:gc"]),
     ],
 )
@@ -43,9 +50,14 @@ def test_treatment_contrasts_and_interaction_values_equal_rs_model_matrix():
     formula = "y ~ 1 + x * g + factor(h)"
     _, matrix = linear_design(parse_formula(formula).population, T, formula)
     assert matrix.tolist() == [  # make_standata(y ~ 1 + x * g + factor(h) + (1 | k), t)$X
-        [1, 1, 1, 0, 1, 1, 0], [1, 2, 0, 0, 0, 0, 0], [1, 3, 0, 1, 1, 0, 3],
-        [1, 4, 0, 0, 0, 0, 0], [1, 5, 1, 0, 1, 5, 0], [1, 6, 0, 1, 0, 0, 6],
-        [1, 7, 0, 0, 1, 0, 0], [1, 8, 1, 0, 0, 8, 0],
+        [1, 1, 1, 0, 1, 1, 0],
+        [1, 2, 0, 0, 0, 0, 0],
+        [1, 3, 0, 1, 1, 0, 3],
+        [1, 4, 0, 0, 0, 0, 0],
+        [1, 5, 1, 0, 1, 5, 0],
+        [1, 6, 0, 1, 0, 0, 6],
+        [1, 7, 0, 0, 1, 0, 0],
+        [1, 8, 1, 0, 0, 8, 0],
     ]
 
 
@@ -63,7 +75,18 @@ def test_levels_sort_numerically_for_numbers_and_as_r_sorts_text_otherwise():
     text = ["b", "A", "a", "B", "1_a", "10", "1", "a b", "ab", "Ab", "x10", "x2"]
     # R 4 (ICU): sort(text)
     assert sorted(text, key=r_string_key) == [
-        "1", "1_a", "10", "a", "A", "a b", "ab", "Ab", "b", "B", "x10", "x2",
+        "1",
+        "1_a",
+        "10",
+        "a",
+        "A",
+        "a b",
+        "ab",
+        "Ab",
+        "b",
+        "B",
+        "x10",
+        "x2",
     ]
 
 
@@ -78,7 +101,9 @@ def test_stan_data_equals_brms_make_standata(case):
     brms = brms_standata(case["name"])
     assert [k for k in ours if not k.startswith("prior_") or k == "prior_only"] == list(brms)
     for key, value in brms.items():
-        np.testing.assert_allclose(np.asarray(ours[key], float), np.asarray(value, float), err_msg=key)
+        np.testing.assert_allclose(
+            np.asarray(ours[key], float), np.asarray(value, float), err_msg=key
+        )
 
 
 @needs_mlm
@@ -95,7 +120,6 @@ def test_m3_drops_the_three_rows_without_week_and_keeps_88_people():
 @needs_mlm
 def test_m1_has_one_indicator_per_person_named_b_a_id_f():
     from mlm_data import MLM_CSV
-
     from mlmpipe.formula import build_model
 
     model = build_model(["con ~ 0 + a", "a ~ 0 + id.f"], pd.read_csv(MLM_CSV))

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from formula_cases import TINY_CSV
-
 from mlmpipe.formula import FormulaError, ModelInputError, make_stancode
 from mlmpipe.formula.families import FAMILIES, inv_logit
 
@@ -17,8 +16,13 @@ AUX = {"sigma": np.array(0.5), "nu": np.array(4.0), "trials": np.array([10, 10, 
 
 @pytest.mark.parametrize(
     ("family", "expected"),
-    [("gaussian", MU), ("student", MU), ("bernoulli", inv_logit(MU)),
-     ("binomial", np.array([10, 10, 20]) * inv_logit(MU)), ("poisson", np.exp(MU))],
+    [
+        ("gaussian", MU),
+        ("student", MU),
+        ("bernoulli", inv_logit(MU)),
+        ("binomial", np.array([10, 10, 20]) * inv_logit(MU)),
+        ("poisson", np.exp(MU)),
+    ],
 )
 def test_epred_is_the_expected_response_as_brms_defines_it(family, expected):
     np.testing.assert_allclose(FAMILIES[family].epred(MU, AUX), expected)
@@ -30,7 +34,9 @@ def test_predictions_average_to_epred(family):
     rng = np.random.default_rng(1)
     mu = np.full(200_000, 0.3)
     draws = FAMILIES[family].predict(rng, mu, {"sigma": 0.5, "nu": 5.0, "trials": 7})
-    assert draws.mean() == pytest.approx(float(FAMILIES[family].epred(mu, {"trials": 7})[0]), abs=0.01)
+    assert draws.mean() == pytest.approx(
+        float(FAMILIES[family].epred(mu, {"trials": 7})[0]), abs=0.01
+    )
 
 
 def test_counts_and_binary_responses_are_whole_numbers():
@@ -43,17 +49,50 @@ def test_counts_and_binary_responses_are_whole_numbers():
     ("formula", "family", "data", "message"),
     [
         ("y ~ 1 + s(x)", "gaussian", TINY, "unsupported term 's(x)'"),
-        ("y ~ 1 + z", "gaussian", TINY, "formula \"y ~ 1 + z\": term 'z': the data has no column 'z'"),
-        ("y ~ 1 + (1 | school)", "gaussian", TINY, "term '| school': the data has no column 'school'"),
-        ("y ~ 1 + g", "gaussian", TINY.assign(g="a"),
-         "term 'g': factor 'g' (column 'g') has 1 level (a) in the rows used; a factor needs at least two"),
-        ("y ~ 1 + x", "poisson", TINY,
-         "response 'y' (column 'y') has 1.353; it must be a whole number >= 0 for family poisson"),
-        ("x ~ 1", "poisson", TINY.assign(x=-TINY["x"].abs() - 1),
-         "response 'x' (column 'x') has -1.3; it must be a whole number >= 0 for family poisson"),
-        ("cnt ~ 1", "bernoulli", TINY, "response 'cnt' (column 'cnt') has 5; it must be 0 or 1 for family bernoulli"),
-        ("cnt | trials(n) ~ 1", "binomial", TINY.assign(n=2),
-         "response 'cnt': trials 2 is smaller than the response 5"),
+        (
+            "y ~ 1 + z",
+            "gaussian",
+            TINY,
+            "formula \"y ~ 1 + z\": term 'z': the data has no column 'z'",
+        ),
+        (
+            "y ~ 1 + (1 | school)",
+            "gaussian",
+            TINY,
+            "term '| school': the data has no column 'school'",
+        ),
+        (
+            "y ~ 1 + g",
+            "gaussian",
+            TINY.assign(g="a"),
+            "term 'g': factor 'g' (column 'g') has 1 level (a) in the rows used; "
+            "a factor needs at least two",
+        ),
+        (
+            "y ~ 1 + x",
+            "poisson",
+            TINY,
+            "response 'y' (column 'y') has 1.353; "
+            "it must be a whole number >= 0 for family poisson",
+        ),
+        (
+            "x ~ 1",
+            "poisson",
+            TINY.assign(x=-TINY["x"].abs() - 1),
+            "response 'x' (column 'x') has -1.3; it must be a whole number >= 0 for family poisson",
+        ),
+        (
+            "cnt ~ 1",
+            "bernoulli",
+            TINY,
+            "response 'cnt' (column 'cnt') has 5; it must be 0 or 1 for family bernoulli",
+        ),
+        (
+            "cnt | trials(n) ~ 1",
+            "binomial",
+            TINY.assign(n=2),
+            "response 'cnt': trials 2 is smaller than the response 5",
+        ),
         ("cnt ~ 1", "binomial", TINY, "family binomial needs 'y | trials(n) ~ ...'"),
         ("y ~ 1", "weibull", TINY, "family 'weibull' is not supported"),
         ("g ~ 1", "gaussian", TINY, "response 'g' (column 'g') is not numeric"),

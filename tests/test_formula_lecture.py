@@ -9,10 +9,9 @@ import pandas as pd
 import pytest
 import yaml
 from mlm_data import MLM_CSV, needs_mlm
-
 from mlmpipe import models, standata
 from mlmpipe.formula import make_standata
-from mlmpipe.formula.lecture import config_prior_strings, lecture_program, model_formula
+from mlmpipe.formula.lecture import COMMAND, config_prior_strings, lecture_program, model_formula
 
 pytestmark = needs_mlm
 
@@ -32,15 +31,18 @@ def test_the_committed_program_is_the_generated_one(name, mlm):
     generated = lecture_program(name, CONFIG["models"][name], mlm)
     assert committed == generated, (
         f"stan/{name}.stan differs from what the generator writes; regenerate it with "
-        f"python -m mlmpipe stancode --model {name} --data ../shared/data/mlm.csv --output stan/{name}.stan"
+        + COMMAND.format(name=name)
     )
 
 
 def test_the_configs_priors_read_as_the_lectures_brms_priors():
     assert config_prior_strings(CONFIG["models"]["m1"]["priors"]) == {
-        "b": "normal(0, 1.5)", "sigma": "exponential(1)",
+        "b": "normal(0, 1.5)",
+        "sigma": "exponential(1)",
     }
-    assert config_prior_strings(CONFIG["models"]["m3"]["priors"])["Intercept"] == "normal(0.5, 0.25)"
+    assert (
+        config_prior_strings(CONFIG["models"]["m3"]["priors"])["Intercept"] == "normal(0.5, 0.25)"
+    )
 
 
 def data_names(program: str) -> list[str]:
@@ -55,8 +57,12 @@ def test_the_pipelines_stan_data_has_what_the_program_reads_with_the_generators_
     entry it declares, equal to make_standata's."""
     entry = CONFIG["models"][name]
     program = lecture_program(name, entry, mlm)
-    ours = make_standata(model_formula(entry), mlm, "gaussian", config_prior_strings(entry["priors"]))
+    ours = make_standata(
+        model_formula(entry), mlm, "gaussian", config_prior_strings(entry["priors"])
+    )
     pipeline = standata.build_model_data(models.load_specs(CONFIG)[name], mlm).stan_data
     for key in data_names(program):
         assert key in pipeline, key
-        np.testing.assert_allclose(np.asarray(pipeline[key], float), np.asarray(ours[key], float), err_msg=key)
+        np.testing.assert_allclose(
+            np.asarray(pipeline[key], float), np.asarray(ours[key], float), err_msg=key
+        )

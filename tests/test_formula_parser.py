@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from mlmpipe.errors import MlmpipeError
 from mlmpipe.formula import FormulaError, parse_formula
 
@@ -24,8 +23,14 @@ def test_the_lecture_formula_has_an_intercept_week_and_varying_intercepts_and_sl
 
 @pytest.mark.parametrize(
     ("formula", "intercept"),
-    [("y ~ x", True), ("y ~ 1 + x", True), ("y ~ 0 + x", False), ("y ~ x - 1", False),
-     ("y ~ x + 0", False), ("y ~ -1 + x", False)],
+    [
+        ("y ~ x", True),
+        ("y ~ 1 + x", True),
+        ("y ~ 0 + x", False),
+        ("y ~ x - 1", False),
+        ("y ~ x + 0", False),
+        ("y ~ -1 + x", False),
+    ],
 )
 def test_intercepts_are_written_1_0_or_minus_1(formula, intercept):
     assert parse_formula(formula).population.intercept is intercept
@@ -62,7 +67,8 @@ def test_varying_slopes_without_intercepts_and_several_grouping_factors():
 def test_nesting_g1_slash_g2_is_g1_plus_g1_colon_g2():
     f = parse_formula("y ~ 1 + (1 | school/class)")
     assert [(g.group, g.factors) for g in f.groups] == [
-        ("school", ("school",)), ("school:class", ("school", "class")),
+        ("school", ("school",)),
+        ("school:class", ("school", "class")),
     ]
 
 
@@ -82,7 +88,10 @@ def test_the_lectures_non_linear_m1_is_two_formulas():
 @pytest.mark.parametrize(
     ("formula", "message"),
     [
-        ("con ~ 1 + (1 | )", 'formula "con ~ 1 + (1 | )": at position 14: expected a grouping factor after \'|\''),
+        (
+            "con ~ 1 + (1 | )",
+            "formula \"con ~ 1 + (1 | )\": at position 14: expected a grouping factor after '|'",
+        ),
         ("con ~ s(week)", "formula \"con ~ s(week)\": at position 6: unsupported term 's(week)'"),
         ("con ~ 1 + mo(x)", "at position 10: unsupported term 'mo(x)'"),
         ("con ~ poly(week, 2)", "at position 6: unsupported term 'poly(week, 2)'"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from formula_cases import CASES, TINY_CSV, brms_prior_table, case_args
-
 from mlmpipe.formula import FormulaError, ModelInputError, get_prior, make_stancode, make_standata
 from mlmpipe.formula.priors import default_intercept, default_scale, parse_prior
 
@@ -39,10 +38,17 @@ def test_default_scales_are_at_least_2_5_and_use_the_link_scale():
 
 @pytest.mark.parametrize(
     ("text", "family", "args"),
-    [("normal(0, 1)", "normal", (0.0, 1.0)), ("exponential(1)", "exponential", (1.0,)),
-     ("student_t(3, 0, 2.5)", "student_t", (3.0, 0.0, 2.5)), ("lkj(1)", "lkj", (1.0,)),
-     ("gamma(2, 0.1)", "gamma", (2.0, 0.1)), ("cauchy(0,1)", "cauchy", (0.0, 1.0)),
-     ("normal(.5, .25)", "normal", (0.5, 0.25)), ("flat", "", ()), ("", "", ())],
+    [
+        ("normal(0, 1)", "normal", (0.0, 1.0)),
+        ("exponential(1)", "exponential", (1.0,)),
+        ("student_t(3, 0, 2.5)", "student_t", (3.0, 0.0, 2.5)),
+        ("lkj(1)", "lkj", (1.0,)),
+        ("gamma(2, 0.1)", "gamma", (2.0, 0.1)),
+        ("cauchy(0,1)", "cauchy", (0.0, 1.0)),
+        ("normal(.5, .25)", "normal", (0.5, 0.25)),
+        ("flat", "", ()),
+        ("", "", ()),
+    ],
 )
 def test_brms_prior_strings_are_read(text, family, args):
     spec = parse_prior(text)
@@ -51,11 +57,13 @@ def test_brms_prior_strings_are_read(text, family, args):
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("normal(0)", "normal takes 2 argument(s) (mu, sigma), not 1"),
-     ("normal(0, -1)", "sigma must be a finite positive number"),
-     ("horseshoe(1)", "unsupported distribution 'horseshoe'"),
-     ("normal(0, a)", "its arguments must be numbers"),
-     ("normal 0 1", "expected a distribution such as 'normal(0, 1)' or 'flat'")],
+    [
+        ("normal(0)", "normal takes 2 argument(s) (mu, sigma), not 1"),
+        ("normal(0, -1)", "sigma must be a finite positive number"),
+        ("horseshoe(1)", "unsupported distribution 'horseshoe'"),
+        ("normal(0, a)", "its arguments must be numbers"),
+        ("normal 0 1", "expected a distribution such as 'normal(0, 1)' or 'flat'"),
+    ],
 )
 def test_a_bad_prior_string_says_what_is_wrong(text, message):
     with pytest.raises(FormulaError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -65,7 +73,9 @@ def test_a_bad_prior_string_says_what_is_wrong(text, message):
 def test_prior_values_are_data_so_a_new_value_needs_no_new_program():
     one = {"b": "normal(0, 1)", "sigma": "exponential(1)"}
     two = {"b": "normal(0.5, 3)", "sigma": "exponential(2)"}
-    assert make_stancode("y ~ 1 + x", TINY, prior=one) == make_stancode("y ~ 1 + x", TINY, prior=two)
+    assert make_stancode("y ~ 1 + x", TINY, prior=one) == make_stancode(
+        "y ~ 1 + x", TINY, prior=two
+    )
     data = make_standata("y ~ 1 + x", TINY, prior=two)
     assert (data["prior_b_mu"], data["prior_b_sigma"], data["prior_sigma_rate"]) == (0.5, 3.0, 2.0)
 
@@ -94,12 +104,18 @@ def test_student_nu_gets_gammas_truncation_at_one():
 
 
 def test_a_prior_for_one_grouping_factor_has_its_own_data():
-    data = make_standata("y ~ 1 + (1 | k) + (1 | g)", TINY, prior={"sd": "exponential(1)", "sd_k": "normal(0, 2)"})
+    data = make_standata(
+        "y ~ 1 + (1 | k) + (1 | g)", TINY, prior={"sd": "exponential(1)", "sd_k": "normal(0, 2)"}
+    )
     assert data["prior_sd_k_sigma"] == 2.0 and data["prior_sd_rate"] == 1.0
-    table = get_prior("y ~ 1 + (1 | k) + (1 | g)", TINY, prior={"sd": "exponential(1)", "sd_k": "normal(0, 2)"})
+    table = get_prior(
+        "y ~ 1 + (1 | k) + (1 | g)", TINY, prior={"sd": "exponential(1)", "sd_k": "normal(0, 2)"}
+    )
     rows = table[(table["class"] == "sd") & (table["coef"] == "")]
     assert rows[["prior", "group", "source"]].values.tolist() == [
-        ["exponential(1)", "", "user"], ["", "g", "default"], ["normal(0, 2)", "k", "user"],
+        ["exponential(1)", "", "user"],
+        ["", "g", "default"],
+        ["normal(0, 2)", "k", "user"],
     ]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from formula_cases import CASES, REFERENCE, TINY_CSV, as_brms_writes_it, brms_code, case_args
-
 from mlmpipe.formula import make_stancode, make_standata, variables
 
 TINY = pd.read_csv(TINY_CSV)
@@ -62,12 +61,21 @@ def test_variables_are_brms_variables_of_a_fit_in_its_order():
     data = data[data["id"] < 60].assign(y01=lambda d: (d["con"] > 0.3).astype(int))
     fits = brms_variables()
     assert variables("con ~ 1 + week + (1 + week | id) + (1 | group)", data, "student") == fits["A"]
-    assert variables(["con ~ 0 + a", "a ~ 0 + id.f"], data, prior={"b_a": "normal(0, 1)"}) == fits["B"]
+    assert (
+        variables(["con ~ 0 + a", "a ~ 0 + id.f"], data, prior={"b_a": "normal(0, 1)"}) == fits["B"]
+    )
     assert variables("y01 ~ 0 + week + group + (1 + week || id)", data, "bernoulli") == fits["C"]
 
 
 def test_variables_name_correlations_and_varying_effects_as_brms_does():
     names = variables("y ~ 1 + x + (1 + x | k)", TINY)
-    assert names[:6] == ["b_Intercept", "b_x", "sd_k__Intercept", "sd_k__x", "cor_k__Intercept__x", "sigma"]
+    assert names[:6] == [
+        "b_Intercept",
+        "b_x",
+        "sd_k__Intercept",
+        "sd_k__x",
+        "cor_k__Intercept__x",
+        "sigma",
+    ]
     assert names[6:8] == ["r_k[1,Intercept]", "r_k[2,Intercept]"]
     assert names[-2:] == ["lprior", "lp__"]

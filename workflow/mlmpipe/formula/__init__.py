@@ -43,8 +43,16 @@ from mlmpipe.formula.model import Model, build_model
 from mlmpipe.formula.parser import BrmsFormula, parse_formula
 
 __all__ = [
-    "BrmsFormula", "FormulaError", "Model", "ModelInputError", "build_model", "get_prior",
-    "make_stancode", "make_standata", "parse_formula", "variables",
+    "BrmsFormula",
+    "FormulaError",
+    "Model",
+    "ModelInputError",
+    "build_model",
+    "get_prior",
+    "make_stancode",
+    "make_standata",
+    "parse_formula",
+    "variables",
 ]
 
 Formula = str | Sequence[str] | BrmsFormula

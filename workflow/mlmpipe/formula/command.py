@@ -19,13 +19,25 @@ from mlmpipe.errors import MlmpipeError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments to ``parser``."""
-    parser.add_argument("formula", nargs="*", help="the brms formula (several for the non-linear form)")
+    parser.add_argument(
+        "formula", nargs="*", help="the brms formula (several for the non-linear form)"
+    )
     parser.add_argument("--data", required=True, help="the data (CSV or parquet)")
-    parser.add_argument("--family", default="gaussian",
-                        help="gaussian (default), student, bernoulli, binomial or poisson")
-    parser.add_argument("--prior", action="append", default=[], metavar="CLASS=PRIOR",
-                        help='a prior, e.g. b="normal(0, 1)" or sd_id="exponential(1)"; repeatable')
-    parser.add_argument("--model", help="a model of the config instead of a formula (its priors too)")
+    parser.add_argument(
+        "--family",
+        default="gaussian",
+        help="gaussian (default), student, bernoulli, binomial or poisson",
+    )
+    parser.add_argument(
+        "--prior",
+        action="append",
+        default=[],
+        metavar="CLASS=PRIOR",
+        help='a prior, e.g. b="normal(0, 1)" or sd_id="exponential(1)"; repeatable',
+    )
+    parser.add_argument(
+        "--model", help="a model of the config instead of a formula (its priors too)"
+    )
     parser.add_argument("--config", default="config/config.yaml", help="the config for --model")
     parser.add_argument("--output", help="write the program to this file instead of printing it")
 
@@ -41,7 +53,7 @@ def _priors(items: list[str]) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise MlmpipeError(f"--prior {item!r}: expected CLASS=PRIOR, e.g. b=\"normal(0, 1)\"")
+            raise MlmpipeError(f'--prior {item!r}: expected CLASS=PRIOR, e.g. b="normal(0, 1)"')
         out[key.strip()] = value.strip()
     return out
 
@@ -57,8 +69,10 @@ def _program(args: argparse.Namespace) -> str:
         config = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
         models = config.get("models", {})
         if args.model not in models:
-            raise MlmpipeError(f"--model {args.model}: {args.config} has no such model "
-                               f"(models: {', '.join(models)})")
+            raise MlmpipeError(
+                f"--model {args.model}: {args.config} has no such model "
+                f"(models: {', '.join(models)})"
+            )
         return lecture_program(args.model, models[args.model], data)
     if not args.formula:
         raise MlmpipeError("give a formula, or --model NAME")

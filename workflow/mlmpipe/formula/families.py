@@ -75,33 +75,56 @@ def _student_predict(rng: np.random.Generator, mu: np.ndarray, aux: Aux) -> np.n
 
 FAMILIES: dict[str, Family] = {
     "gaussian": Family(
-        "gaussian", False, (SIGMA,), "identity",
-        "normal_lpdf({Y} | {mu}, sigma)", "normal_lpdf({Y} | {mu}, sigma)",
+        "gaussian",
+        False,
+        (SIGMA,),
+        "identity",
+        "normal_lpdf({Y} | {mu}, sigma)",
+        "normal_lpdf({Y} | {mu}, sigma)",
         "normal_id_glm_lpdf(Y | {X}, {alpha}, {b}, sigma)",
-        lambda mu, aux: np.asarray(mu, dtype=float), _gaussian_predict,
+        lambda mu, aux: np.asarray(mu, dtype=float),
+        _gaussian_predict,
     ),
     "student": Family(
-        "student", False, (SIGMA, NU), "identity",
-        "student_t_lpdf({Y} | nu, {mu}, sigma)", "student_t_lpdf({Y} | nu, {mu}, sigma)",
-        None, lambda mu, aux: np.asarray(mu, dtype=float), _student_predict,
+        "student",
+        False,
+        (SIGMA, NU),
+        "identity",
+        "student_t_lpdf({Y} | nu, {mu}, sigma)",
+        "student_t_lpdf({Y} | nu, {mu}, sigma)",
+        None,
+        lambda mu, aux: np.asarray(mu, dtype=float),
+        _student_predict,
     ),
     "bernoulli": Family(
-        "bernoulli", True, (), "logit",
-        "bernoulli_logit_lpmf({Y} | {mu})", "bernoulli_logit_lpmf({Y} | {mu})",
+        "bernoulli",
+        True,
+        (),
+        "logit",
+        "bernoulli_logit_lpmf({Y} | {mu})",
+        "bernoulli_logit_lpmf({Y} | {mu})",
         "bernoulli_logit_glm_lpmf(Y | {X}, {alpha}, {b})",
         lambda mu, aux: inv_logit(mu),
         lambda rng, mu, aux: rng.binomial(1, inv_logit(mu)),
     ),
     "binomial": Family(
-        "binomial", True, (), "logit",
-        "binomial_logit_lpmf({Y} | trials, {mu})", "binomial_logit_lpmf({Y} | trials[n], {mu})",
+        "binomial",
+        True,
+        (),
+        "logit",
+        "binomial_logit_lpmf({Y} | trials, {mu})",
+        "binomial_logit_lpmf({Y} | trials[n], {mu})",
         None,
         lambda mu, aux: np.asarray(aux["trials"]) * inv_logit(mu),
         lambda rng, mu, aux: rng.binomial(np.asarray(aux["trials"]), inv_logit(mu)),
     ),
     "poisson": Family(
-        "poisson", True, (), "log",
-        "poisson_log_lpmf({Y} | {mu})", "poisson_log_lpmf({Y} | {mu})",
+        "poisson",
+        True,
+        (),
+        "log",
+        "poisson_log_lpmf({Y} | {mu})",
+        "poisson_log_lpmf({Y} | {mu})",
         "poisson_log_glm_lpmf(Y | {X}, {alpha}, {b})",
         lambda mu, aux: np.exp(np.asarray(mu, dtype=float)),
         lambda rng, mu, aux: rng.poisson(np.exp(mu)),
@@ -147,7 +170,9 @@ def check_response(
         need = f"a whole number >= 0 for family {family.name}"
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        raise ModelInputError(f"{where} (column '{response}') has {values[first]:g}; it must be {need}")
+        raise ModelInputError(
+            f"{where} (column '{response}') has {values[first]:g}; it must be {need}"
+        )
     if family.name == "binomial" and trials is not None:
         n = trials.to_numpy(dtype=float)
         bad_n = ~np.isclose(n, np.round(n)) | (n < 0) | (values > n)

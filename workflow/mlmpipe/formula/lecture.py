@@ -20,7 +20,10 @@ from mlmpipe.formula import stancode
 from mlmpipe.formula.model import build_model
 from mlmpipe.formula.priors import PRIOR_FAMILIES, r_number
 
-COMMAND = "python -m mlmpipe stancode --model {name} --data ../shared/data/mlm.csv --output stan/{name}.stan"
+COMMAND = (
+    "python -m mlmpipe stancode --model {name} --data ../shared/data/mlm.csv "
+    "--output stan/{name}.stan"
+)
 
 
 def config_prior_strings(priors: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
@@ -44,16 +47,18 @@ def lecture_header(name: str, entry: Mapping[str, Any]) -> str:
     """The comment that opens a generated lecture program."""
     priors = config_prior_strings(entry["priors"])
     prior_text = ", ".join(f"{k} {v}" for k, v in priors.items())
-    return "\n".join([
-        f"// {name}: {entry.get('description', '')} (config/config.yaml, models.{name})",
-        f"// brms: {', '.join(entry['formula'])}; family gaussian",
-        f"// priors: {prior_text}",
-        "// Generated, do not edit: the Stan code brms 2.18's make_stancode writes for this formula",
-        "// (array syntax of Stan 2.33+), with each prior's parameters passed as data (prior_*)",
-        "// and the pointwise log-likelihood (log_lik) added for LOO. Regenerate with",
-        f"//   {COMMAND.format(name=name)}",
-        "// tests/test_formula_lecture.py fails when this file differs from what it generates.",
-    ])
+    return "\n".join(
+        [
+            f"// {name}: {entry.get('description', '')} (config/config.yaml, models.{name})",
+            f"// brms: {', '.join(entry['formula'])}; family gaussian",
+            f"// priors: {prior_text}",
+            "// Generated, do not edit: the Stan code brms 2.18's make_stancode writes for this",
+            "// formula (array syntax of Stan 2.33+), with each prior's parameters passed as data",
+            "// (prior_*) and the pointwise log-likelihood (log_lik) added for LOO. Regenerate:",
+            f"//   {COMMAND.format(name=name)}",
+            "// tests/test_formula_lecture.py fails when this file differs from what it generates.",
+        ]
+    )
 
 
 def lecture_program(name: str, entry: Mapping[str, Any], data: pd.DataFrame) -> str:
@@ -62,5 +67,7 @@ def lecture_program(name: str, entry: Mapping[str, Any], data: pd.DataFrame) -> 
     Raises:
         FormulaError, ModelInputError: as :func:`mlmpipe.formula.make_stancode`.
     """
-    model = build_model(model_formula(entry), data, "gaussian", config_prior_strings(entry["priors"]))
+    model = build_model(
+        model_formula(entry), data, "gaussian", config_prior_strings(entry["priors"])
+    )
     return stancode.generate(model, header=lecture_header(name, entry))

@@ -41,9 +41,7 @@ def tokenize(formula: str) -> list[Token]:
     while pos < len(formula):
         match = _TOKEN.match(formula, pos)
         if match is None:
-            raise formula_error(
-                formula, pos, f"unexpected character {formula[pos]!r}"
-            )
+            raise formula_error(formula, pos, f"unexpected character {formula[pos]!r}")
         kind = match.lastgroup or "space"
         if kind != "space":
             text = match.group()

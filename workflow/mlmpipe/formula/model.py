@@ -74,8 +74,14 @@ class Model:
         return self.family.glm is not None and self.has_b
 
 
-def _prior(given: Mapping[str, str], keys: Sequence[str], cls: str, default: pr.PriorSpec,
-           group: str = "", nlpar: str = "") -> pr.Prior:
+def _prior(
+    given: Mapping[str, str],
+    keys: Sequence[str],
+    cls: str,
+    default: pr.PriorSpec,
+    group: str = "",
+    nlpar: str = "",
+) -> pr.Prior:
     """The first of ``keys`` the user gave, else ``default`` under the class key."""
     for key in keys:
         if key in given:
@@ -92,19 +98,25 @@ def _resolve_priors(model_parts: dict, given: Mapping[str, str], link: str) -> d
     if mu is not None and mu.intercept:
         out["Intercept"] = _prior(given, ["Intercept"], "Intercept", pr.default_intercept(y, link))
     for part in model_parts["nlpars"]:
-        out[f"b_{part.nlpar}"] = _prior(given, [f"b_{part.nlpar}", "b"], "b", pr.FLAT, nlpar=part.nlpar)
+        out[f"b_{part.nlpar}"] = _prior(
+            given, [f"b_{part.nlpar}", "b"], "b", pr.FLAT, nlpar=part.nlpar
+        )
     for dpar in model_parts["family"].dpars:
         default = pr.NU_DEFAULT if dpar.name == "nu" else pr.default_scale_prior(y, link)
         out[dpar.name] = _prior(given, [dpar.name], dpar.name, default)
     for i, g in enumerate(model_parts["groups"], start=1):
         name = g.term.group
-        out[f"sd_{i}"] = _prior(given, [f"sd_{name}", "sd"], "sd", pr.default_scale_prior(y, link), name)
+        out[f"sd_{i}"] = _prior(
+            given, [f"sd_{name}", "sd"], "sd", pr.default_scale_prior(y, link), name
+        )
         if g.term.correlated and len(g.coefs) > 1:
             out[f"cor_{i}"] = _prior(given, [f"cor_{name}", "cor"], "cor", pr.LKJ_DEFAULT, name)
     return out
 
 
-def _check_keys(bf: BrmsFormula, given: Mapping[str, str], priors: dict[str, pr.Prior], groups) -> None:
+def _check_keys(
+    bf: BrmsFormula, given: Mapping[str, str], priors: dict[str, pr.Prior], groups
+) -> None:
     valid = {"b", "Intercept", "sd", "cor", "sigma", "nu"} & {p.cls for p in priors.values()}
     valid |= {f"b_{n}" for n in bf.nlpars}
     if bf.nlpars:
@@ -138,7 +150,7 @@ def build_model(
     if fam.name == "binomial" and bf.trials is None:
         raise ModelInputError(f"formula \"{text}\": family binomial needs 'y | trials(n) ~ ...'")
     if fam.name != "binomial" and bf.trials is not None:
-        raise ModelInputError(f"formula \"{text}\": trials() is only for family binomial")
+        raise ModelInputError(f'formula "{text}": trials() is only for family binomial')
     frame = model_frame(bf, data)
     kept = frame.data
     y_col = resolve(bf.response, kept, text, bf.response).column
@@ -163,7 +175,14 @@ def build_model(
     priors = _resolve_priors(parts, given, fam.link)
     _check_keys(bf, given, priors, groups)
     return Model(
-        formula=bf, family=fam, frame=frame, y=y,
+        formula=bf,
+        family=fam,
+        frame=frame,
+        y=y,
         trials=None if trials is None else trials.to_numpy(dtype=int),
-        mu=mu, nlpars=nlpars, groups=groups, priors=priors, user_keys=frozenset(given),
+        mu=mu,
+        nlpars=nlpars,
+        groups=groups,
+        priors=priors,
+        user_keys=frozenset(given),
     )

@@ -315,18 +315,24 @@ def _parse_nonlinear(texts: Sequence[str]) -> BrmsFormula:
         sub.expect("~", "'~' after the non-linear parameter's name")
         intercept, items, groups = _parse_sum(sub, allow_groups=True, stop=())
         if groups:
-            raise sub.error("group-level terms in a non-linear parameter's formula are not supported", 0)
+            raise sub.error(
+                "group-level terms in a non-linear parameter's formula are not supported", 0
+            )
         nlpars[name] = _linear_formula(intercept, items)
     for tok in expr:
         if tok.kind == "name" and tok.text not in nlpars and tok.text not in NL_FUNCTIONS:
             raise ts.error(
                 f"'{tok.text}' is not a non-linear parameter (give it a formula such as "
-                f"\"{tok.text} ~ 1\"; covariates in the non-linear formula are not supported)",
+                f'"{tok.text} ~ 1"; covariates in the non-linear formula are not supported)',
                 tok.start,
             )
     return BrmsFormula(
-        text=tuple(texts), response=response, trials=trials, population=None,
-        nl_expr=expr, nlpars=nlpars,
+        text=tuple(texts),
+        response=response,
+        trials=trials,
+        population=None,
+        nl_expr=expr,
+        nlpars=nlpars,
     )
 
 

@@ -47,8 +47,14 @@ PRIOR_FAMILIES: dict[str, tuple[tuple[str, ...], tuple[bool, ...], float]] = {
     "weibull": (("alpha", "sigma"), (True, True), 0.0),
     "lkj": (("eta",), (True,), -math.inf),
 }
-_WORDS = {"mu": "location", "sigma": "scale", "nu": "degrees of freedom", "alpha": "shape",
-          "beta": "second parameter", "eta": "shape"}
+_WORDS = {
+    "mu": "location",
+    "sigma": "scale",
+    "nu": "degrees of freedom",
+    "alpha": "shape",
+    "beta": "second parameter",
+    "eta": "shape",
+}
 _PRIOR = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$")
 
 
@@ -114,9 +120,11 @@ def parse_prior(text: str, key: str = "") -> PriorSpec:
             f"{where}: {family} takes {len(names)} argument(s) ({', '.join(names)}), "
             f"not {len(args)}"
         )
-    for name, value, pos in zip(names, args, positive):
+    for name, value, pos in zip(names, args, positive, strict=True):
         if not math.isfinite(value) or (pos and value <= 0):
-            raise FormulaError(f"{where}: {name} must be a finite{' positive' if pos else ''} number")
+            raise FormulaError(
+                f"{where}: {name} must be a finite{' positive' if pos else ''} number"
+            )
     return PriorSpec(family, args)
 
 
@@ -142,7 +150,7 @@ class Prior:
 
     def data(self) -> dict[str, float]:
         """The prior's parameters as Stan data."""
-        return dict(zip(self.data_names(), self.spec.args))
+        return dict(zip(self.data_names(), self.spec.args, strict=True))
 
     def stan_args(self) -> str:
         """The data names joined for a Stan call (``prior_b_mu, prior_b_sigma``)."""
@@ -174,7 +182,7 @@ class Prior:
         return [
             f"  real{'<lower=0>' if pos else ''} {data};  // {_WORDS.get(param, param)} of the "
             f"{self.spec.family} prior on {target}"
-            for data, param, pos in zip(self.data_names(), names, positive)
+            for data, param, pos in zip(self.data_names(), names, positive, strict=True)
         ]
 
 

@@ -142,7 +142,9 @@ def _parameters(model: Model) -> list[str]:
                 f"  cholesky_factor_corr[M_{i}] L_{i};  // cholesky factor of correlation matrix",
             ]
         else:
-            lines.append(f"  array[M_{i}] vector[N_{i}] z_{i};  // standardized group-level effects")
+            lines.append(
+                f"  array[M_{i}] vector[N_{i}] z_{i};  // standardized group-level effects"
+            )
     return lines + ["}"]
 
 
@@ -178,7 +180,10 @@ def _transformed_parameters(model: Model) -> list[str]:
                 "  // using vectors speeds up indexing in loops",
             ]
             decls += [f"  vector[N_{i}] r_{i}_{k};" for k in ks]
-            stmts += ["  // compute actual group-level effects", f"  r_{i} = scale_r_cor(z_{i}, sd_{i}, L_{i});"]
+            stmts += [
+                "  // compute actual group-level effects",
+                f"  r_{i} = scale_r_cor(z_{i}, sd_{i}, L_{i});",
+            ]
             stmts += [f"  r_{i}_{k} = r_{i}[, {k}];" for k in ks]
         else:
             decls += [f"  vector[N_{i}] r_{i}_{k};  // actual group-level effects" for k in ks]
@@ -232,12 +237,17 @@ def _likelihood(model: Model) -> list[str]:
     if model.formula.is_nonlinear:
         lines = []
         for part in model.nlpars:
-            lines += ["    // initialize linear predictor term", f"    vector[N] nlp_{part.nlpar} = rep_vector(0.0, N);"]
+            lines += [
+                "    // initialize linear predictor term",
+                f"    vector[N] nlp_{part.nlpar} = rep_vector(0.0, N);",
+            ]
         lines += ["    // initialize non-linear predictor term", "    vector[N] mu;"]
         lines += [f"    nlp_{p.nlpar} += X_{p.nlpar} * b_{p.nlpar};" for p in model.nlpars]
         lines += [
-            "    for (n in 1:N) {", "      // compute non-linear predictor values",
-            f"      mu[n] = {nl_expression(model)};", "    }",
+            "    for (n in 1:N) {",
+            "      // compute non-linear predictor values",
+            f"      mu[n] = {nl_expression(model)};",
+            "    }",
             f"    target += {fam.likelihood('mu')};",
         ]
         return lines
@@ -250,8 +260,10 @@ def _likelihood(model: Model) -> list[str]:
         lines.append(f"    mu += {term};")
     if model.groups:
         lines += [
-            "    for (n in 1:N) {", "      // add more terms to the linear predictor",
-            f"      mu[n] += {ranef_sum(model)};", "    }",
+            "    for (n in 1:N) {",
+            "      // add more terms to the linear predictor",
+            f"      mu[n] += {ranef_sum(model)};",
+            "    }",
         ]
     if model.use_glm:
         lines.append(f"    target += {fam.glm_likelihood(_glm_design(model), 'mu', 'b')};")
@@ -269,7 +281,9 @@ def _model_block(model: Model) -> list[str]:
         if i in correlated:
             lines.append(f"  target += std_normal_lpdf(to_vector(z_{i}));")
         else:
-            lines += [f"  target += std_normal_lpdf(z_{i}[{k}]);" for k in range(1, len(g.coefs) + 1)]
+            lines += [
+                f"  target += std_normal_lpdf(z_{i}[{k}]);" for k in range(1, len(g.coefs) + 1)
+            ]
     return lines + ["}"]
 
 
@@ -280,8 +294,11 @@ def _log_lik(model: Model) -> list[str]:
     lines = ["  vector[N] log_lik;  // pointwise log-likelihood, for LOO", "  {"]
     if model.formula.is_nonlinear:
         lines += [f"    vector[N] nlp_{p.nlpar} = X_{p.nlpar} * b_{p.nlpar};" for p in model.nlpars]
-        lines += ["    vector[N] mu;  // the non-linear predictor", "    for (n in 1:N) {",
-                  f"      mu[n] = {nl_expression(model)};"]
+        lines += [
+            "    vector[N] mu;  // the non-linear predictor",
+            "    for (n in 1:N) {",
+            f"      mu[n] = {nl_expression(model)};",
+        ]
     else:
         term = population_term(model, for_glm=False)
         if term is None or term == "Intercept":
@@ -321,8 +338,13 @@ def _generated_quantities(model: Model) -> list[str]:
 def generate(model: Model, header: str = HEADER) -> str:
     """Return the Stan program of ``model`` (see the module docstring), ending in a newline."""
     blocks = [
-        _functions(model), _data(model), _transformed_data(model), _parameters(model),
-        _transformed_parameters(model), _model_block(model), _generated_quantities(model),
+        _functions(model),
+        _data(model),
+        _transformed_data(model),
+        _parameters(model),
+        _transformed_parameters(model),
+        _model_block(model),
+        _generated_quantities(model),
     ]
     lines = [header] if header else []
     for block in blocks:

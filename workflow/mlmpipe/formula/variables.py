@@ -38,10 +38,17 @@ def variables(model: Model) -> list[str]:
     return out + ["lprior", "lp__"]
 
 
-def _row(prior: str, cls: str, coef: str = "", group: str = "", nlpar: str = "",
-         source: str = "default") -> dict[str, str]:
-    return {"prior": prior, "class": cls, "coef": coef, "group": group, "nlpar": nlpar,
-            "source": source}
+def _row(
+    prior: str, cls: str, coef: str = "", group: str = "", nlpar: str = "", source: str = "default"
+) -> dict[str, str]:
+    return {
+        "prior": prior,
+        "class": cls,
+        "coef": coef,
+        "group": group,
+        "nlpar": nlpar,
+        "source": source,
+    }
 
 
 def _class_prior(model: Model, cls: str) -> tuple[str, str]:
@@ -66,14 +73,21 @@ def _group_rows(model: Model) -> list[dict[str, str]]:
         name = g.term.group
         sd = model.priors[f"sd_{i}"]
         own = sd.key == f"sd_{name}"
-        rows.append(_row(sd.spec.text if own else "", "sd", group=name,
-                         source="user" if own else "default"))
+        rows.append(
+            _row(sd.spec.text if own else "", "sd", group=name, source="user" if own else "default")
+        )
         rows += [_row("", "sd", c, name) for c in g.coefs]
         if f"cor_{i}" in model.priors:
             cor = model.priors[f"cor_{i}"]
             own = cor.key == f"cor_{name}"
-            rows.append(_row(cor.spec.text if own else "", "cor", group=name,
-                             source="user" if own else "default"))
+            rows.append(
+                _row(
+                    cor.spec.text if own else "",
+                    "cor",
+                    group=name,
+                    source="user" if own else "default",
+                )
+            )
     return rows
 
 
