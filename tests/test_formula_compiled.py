@@ -29,6 +29,7 @@ def fit(cmdstan_dir, tmp_path_factory):
         iter_warmup=200,
         iter_sampling=50,
         seed=3,
+        sig_figs=12,
         show_progress=False,
         show_console=False,
     ).draws_pd()

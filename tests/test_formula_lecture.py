@@ -10,7 +10,7 @@ import pytest
 import yaml
 from mlm_data import MLM_CSV, needs_mlm
 from mlmpipe import models, standata
-from mlmpipe.formula import make_standata
+from mlmpipe.formula import make_standata, variables
 from mlmpipe.formula.lecture import COMMAND, config_prior_strings, lecture_program, model_formula
 
 pytestmark = needs_mlm
@@ -66,3 +66,13 @@ def test_the_pipelines_stan_data_has_what_the_program_reads_with_the_generators_
         np.testing.assert_allclose(
             np.asarray(pipeline[key], float), np.asarray(ours[key], float), err_msg=key
         )
+
+
+@pytest.mark.parametrize("name", LECTURE)
+def test_variables_are_those_of_brms_fit_of_the_lecture_model(name, mlm):
+    """tests/reference/brms_summary.csv lists every variable of brms's own fit, in its order."""
+    entry = CONFIG["models"][name]
+    brms = pd.read_csv(REPO / "tests" / "reference" / "brms_summary.csv")
+    expected = brms.loc[brms["model"] == name, "variable"].tolist()
+    ours = variables(model_formula(entry), mlm, "gaussian", config_prior_strings(entry["priors"]))
+    assert ours == expected
