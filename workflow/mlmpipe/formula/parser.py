@@ -199,11 +199,10 @@ def _parse_sum(ts: TokenStream, *, allow_groups: bool, stop: tuple[str, ...]):
     groups: list[GroupTerm] = []
     first = True
     while True:
-        if not first and not ts.accept("+"):
-            if ts.peek.kind == "op" and ts.peek.text == "-":
-                pass
-            else:
-                break
+        # terms are joined by '+'; '- 1' (read by _intercept_item) needs none
+        minus = ts.peek.kind == "op" and ts.peek.text == "-"
+        if not first and not minus and not ts.accept("+"):
+            break
         first = False
         flag = _intercept_item(ts)
         if flag is not None:
@@ -226,13 +225,11 @@ def _linear_formula(intercept: bool | None, items: list[list[Variable]]) -> Line
     unique: list[list[Variable]] = []
     seen: set[frozenset[str]] = set()
     for item in items:
-        key = frozenset(v.label for v in item)
-        if key not in seen and len(key) == len(item):
+        variables = list({v.label: v for v in item}.values())  # a:a is a
+        key = frozenset(v.label for v in variables)
+        if key not in seen:
             seen.add(key)
-            unique.append(item)
-        elif len(key) != len(item) and frozenset(key) not in seen:
-            seen.add(key)
-            unique.append(list({v.label: v for v in item}.values()))
+            unique.append(variables)
     ordered = sorted(unique, key=len)  # stable: by degree, then as written
     rank: dict[str, int] = {}
     for item in ordered:
