@@ -52,7 +52,8 @@ _WORDS = {
     "sigma": "scale",
     "nu": "degrees of freedom",
     "alpha": "shape",
-    "beta": "second parameter",
+    "beta": "rate",
+    "inv_gamma beta": "scale",
     "eta": "shape",
 }
 _PRIOR = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$")
@@ -81,6 +82,11 @@ class PriorSpec:
         if self.is_flat:
             return ""
         return f"{self.family}({', '.join(r_number(a) for a in self.args)})"
+
+
+def _word(family: str, param: str) -> str:
+    """What a prior parameter is, for the comment of its data declaration."""
+    return _WORDS.get(f"{family} {param}", _WORDS.get(param, param))
 
 
 def r_number(value: float) -> str:
@@ -179,9 +185,10 @@ class Prior:
         """The Stan data declarations of the prior's parameters, one comment each."""
         names, positive, _ = PRIOR_FAMILIES[self.spec.family] if self.spec.family else ((), (), 0)
         target = self.key if self.cls != "cor" else f"{self.key} (Cholesky factor)"
+        family = self.spec.family
         return [
-            f"  real{'<lower=0>' if pos else ''} {data};  // {_WORDS.get(param, param)} of the "
-            f"{self.spec.family} prior on {target}"
+            f"  real{'<lower=0>' if pos else ''} {data};  // {_word(family, param)} of the "
+            f"{family} prior on {target}"
             for data, param, pos in zip(self.data_names(), names, positive, strict=True)
         ]
 
