@@ -1,6 +1,8 @@
 """Model frames and design matrices with R's ``model.matrix`` semantics, named as brms names them.
 
 - Rows with a missing value in any variable of the formula are dropped (brms does so).
+- ``Intercept`` (when the data has no such column) is brms's explicit intercept, a column of
+  ones: ``0 + Intercept + x`` gives it a coefficient ``b_Intercept`` that is not centred.
 - A variable is a factor when it is written ``factor(x)``, when it is ``x.f`` and the data has
   no column ``x.f`` (then it is the factor of column ``x``, as the lecture's
   ``id.f = as.factor(id)``), or when its column is not numeric (strings, categories,
@@ -110,6 +112,7 @@ class Column:
 
     column: str
     is_factor: bool
+    constant: bool = False  # brms's ``0 + Intercept``: a column of ones, not in the data
 
 
 def resolve(variable: Variable | str, data: pd.DataFrame, formula: str, term: str) -> Column:
@@ -120,6 +123,8 @@ def resolve(variable: Variable | str, data: pd.DataFrame, formula: str, term: st
     """
     name = variable if isinstance(variable, str) else variable.name
     forced = False if isinstance(variable, str) else variable.forced_factor
+    if name == "Intercept" and name not in data.columns:
+        return Column(name, False, constant=True)
     if name in data.columns:
         is_factor = forced or not pd.api.types.is_numeric_dtype(data[name])
         return Column(name, is_factor or pd.api.types.is_bool_dtype(data[name]))
@@ -153,7 +158,10 @@ def formula_columns(bf: BrmsFormula, data: pd.DataFrame) -> list[str]:
     linears = [bf.population] if bf.population is not None else list(bf.nlpars.values())
     linears += [g.formula for g in bf.groups]
     for lf in linears:
-        cols += [resolve(v, data, text, term).column for v, term in linear_variables(lf)]
+        for v, term in linear_variables(lf):
+            column = resolve(v, data, text, term)
+            if not column.constant:
+                cols.append(column.column)
     for g in bf.groups:
         cols += [resolve(f, data, text, f"| {g.group}").column for f in g.factors]
     return list(dict.fromkeys(cols))
@@ -215,6 +223,8 @@ def _codings(lf: LinearFormula, is_factor: dict[str, bool]) -> list[dict[str, bo
 def _variable_columns(
     v: Variable, col: Column, frame: pd.DataFrame, full: bool, formula: str, term: str
 ) -> list[tuple[str, np.ndarray]]:
+    if col.constant:
+        return [(v.label, np.ones(len(frame)))]
     values = frame[col.column]
     if not col.is_factor:
         return [(v.label, values.to_numpy(dtype=float))]

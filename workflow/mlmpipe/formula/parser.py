@@ -1,6 +1,7 @@
 """Read brms formulas into :class:`BrmsFormula`, with R's term order and naming.
 
-Supported: a response (``y``, ``y | trials(n)``); ``1``/``0``/``- 1`` intercepts; variables,
+Supported: a response (``y``, ``y | trials(n)``); ``1``/``0``/``- 1`` intercepts (and brms's
+``0 + Intercept``, an intercept coefficient that is not centred); variables,
 ``factor(x)`` and ``x.f`` (the factor of column ``x`` when the data has no ``x.f``);
 interactions ``a:b`` and ``a*b``; group-level terms ``(1 + x | g)`` (correlated),
 ``(1 + x || g)`` (uncorrelated), several grouping factors, ``g1:g2`` and ``g1/g2`` nesting;
