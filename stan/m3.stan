@@ -1,32 +1,34 @@
-// m3: varying intercepts and a level-1 covariate (week).
-// brms: con ~ 1 + week + (1 | id), family gaussian,
-//       prior(normal(.50, .25), class = Intercept) + prior(normal(0, 1), class = b)
-//       + prior(exponential(1), class = sd) + prior(exponential(1), class = sigma).
-// The same posterior as the code brms 2.18 generates for this formula (make_stancode), with
-// the prior's parameters passed as data and the pointwise log-likelihood added for LOO.
+// m3: a level-1 covariate: week (config/config.yaml, models.m3)
+// brms: con ~ 1 + week + (1 | id); family gaussian
+// priors: Intercept normal(0.5, 0.25), b normal(0, 1), sd exponential(1), sigma exponential(1)
+// Generated, do not edit: the Stan code brms 2.18's make_stancode writes for this
+// formula (array syntax of Stan 2.33+), with each prior's parameters passed as data
+// (prior_*) and the pointwise log-likelihood (log_lik) added for LOO. Regenerate:
+//   python -m mlmpipe stancode --model m3 --data ../shared/data/mlm.csv --output stan/m3.stan
+// tests/test_formula_lecture.py fails when this file differs from what it generates.
 functions {
 }
 data {
   int<lower=1> N;  // total number of observations
-  vector[N] Y;  // response variable (con)
-  int<lower=1> K;  // number of population-level effects (the intercept's column included)
-  matrix[N, K] X;  // population-level design matrix (first column: ones)
-  // data for group-level effects of ID 1 (id)
+  vector[N] Y;  // response variable
+  int<lower=1> K;  // number of population-level effects
+  matrix[N, K] X;  // population-level design matrix
+  // data for group-level effects of ID 1
   int<lower=1> N_1;  // number of grouping levels
   int<lower=1> M_1;  // number of coefficients per level
   array[N] int<lower=1> J_1;  // grouping indicator per observation
   // group-level predictor values
-  vector[N] Z_1_1;  // values multiplying the varying intercept (ones)
+  vector[N] Z_1_1;
   int prior_only;  // should the likelihood be ignored?
   real prior_b_mu;  // location of the normal prior on b
   real<lower=0> prior_b_sigma;  // scale of the normal prior on b
   real prior_Intercept_mu;  // location of the normal prior on Intercept
   real<lower=0> prior_Intercept_sigma;  // scale of the normal prior on Intercept
-  real<lower=0> prior_sd_rate;  // rate of the exponential prior on sd_1
   real<lower=0> prior_sigma_rate;  // rate of the exponential prior on sigma
+  real<lower=0> prior_sd_rate;  // rate of the exponential prior on sd
 }
 transformed data {
-  int Kc = K - 1;  // number of population-level effects without the intercept
+  int Kc = K - 1;
   matrix[N, Kc] Xc;  // centered version of X without an intercept
   vector[Kc] means_X;  // column means of X before centering
   for (i in 2:K) {
@@ -35,9 +37,9 @@ transformed data {
   }
 }
 parameters {
-  vector[Kc] b;  // population-level effects (b_week)
+  vector[Kc] b;  // population-level effects
   real Intercept;  // temporary intercept for centered predictors
-  real<lower=0> sigma;  // dispersion parameter (residual standard deviation)
+  real<lower=0> sigma;  // dispersion parameter
   vector<lower=0>[M_1] sd_1;  // group-level standard deviations
   array[M_1] vector[N_1] z_1;  // standardized group-level effects
 }
@@ -47,7 +49,6 @@ transformed parameters {
   r_1_1 = (sd_1[1] * (z_1[1]));
   lprior += normal_lpdf(b | prior_b_mu, prior_b_sigma);
   lprior += normal_lpdf(Intercept | prior_Intercept_mu, prior_Intercept_sigma);
-  // sigma, sd_1 >= 0 and the exponential lives on [0, inf): lccdf(0) is 0, no truncation term
   lprior += exponential_lpdf(sigma | prior_sigma_rate);
   lprior += exponential_lpdf(sd_1 | prior_sd_rate);
 }
@@ -72,7 +73,7 @@ generated quantities {
   real b_Intercept = Intercept - dot_product(means_X, b);
   vector[N] log_lik;  // pointwise log-likelihood, for LOO
   {
-    vector[N] mu = Intercept + Xc * b;  // expected value of each observation
+    vector[N] mu = Intercept + Xc * b;  // the linear predictor
     for (n in 1:N) {
       mu[n] += r_1_1[J_1[n]] * Z_1_1[n];
       log_lik[n] = normal_lpdf(Y[n] | mu[n], sigma);

@@ -1,10 +1,11 @@
-// m5: correlated varying intercepts and slopes for week.
-// brms: con ~ 1 + week + (1 + week | id), family gaussian,
-//       prior(normal(0, 1), class = Intercept) + prior(normal(0, 1), class = b)
-//       + prior(exponential(1), class = sd) + prior(exponential(1), class = sigma)
-//       (+ brms's default lkj(1) prior on the correlation).
-// The same posterior as the code brms 2.18 generates for this formula (make_stancode), with
-// the prior's parameters passed as data and the pointwise log-likelihood added for LOO.
+// m5: varying slopes for week, correlated with the intercepts (config/config.yaml, models.m5)
+// brms: con ~ 1 + week + (1 + week | id); family gaussian
+// priors: Intercept normal(0, 1), b normal(0, 1), sd exponential(1), sigma exponential(1), cor lkj(1)
+// Generated, do not edit: the Stan code brms 2.18's make_stancode writes for this
+// formula (array syntax of Stan 2.33+), with each prior's parameters passed as data
+// (prior_*) and the pointwise log-likelihood (log_lik) added for LOO. Regenerate:
+//   python -m mlmpipe stancode --model m5 --data ../shared/data/mlm.csv --output stan/m5.stan
+// tests/test_formula_lecture.py fails when this file differs from what it generates.
 functions {
  /* compute correlated group-level effects
   * Args:
@@ -21,28 +22,28 @@ functions {
 }
 data {
   int<lower=1> N;  // total number of observations
-  vector[N] Y;  // response variable (con)
-  int<lower=1> K;  // number of population-level effects (the intercept's column included)
-  matrix[N, K] X;  // population-level design matrix (first column: ones)
-  // data for group-level effects of ID 1 (id)
+  vector[N] Y;  // response variable
+  int<lower=1> K;  // number of population-level effects
+  matrix[N, K] X;  // population-level design matrix
+  // data for group-level effects of ID 1
   int<lower=1> N_1;  // number of grouping levels
   int<lower=1> M_1;  // number of coefficients per level
   array[N] int<lower=1> J_1;  // grouping indicator per observation
   // group-level predictor values
-  vector[N] Z_1_1;  // values multiplying the varying intercept (ones)
-  vector[N] Z_1_2;  // values multiplying the varying slope (week)
+  vector[N] Z_1_1;
+  vector[N] Z_1_2;
   int<lower=1> NC_1;  // number of group-level correlations
   int prior_only;  // should the likelihood be ignored?
   real prior_b_mu;  // location of the normal prior on b
   real<lower=0> prior_b_sigma;  // scale of the normal prior on b
   real prior_Intercept_mu;  // location of the normal prior on Intercept
   real<lower=0> prior_Intercept_sigma;  // scale of the normal prior on Intercept
-  real<lower=0> prior_sd_rate;  // rate of the exponential prior on sd_1
-  real<lower=0> prior_cor_eta;  // shape of the lkj prior on the correlation matrix
   real<lower=0> prior_sigma_rate;  // rate of the exponential prior on sigma
+  real<lower=0> prior_sd_rate;  // rate of the exponential prior on sd
+  real<lower=0> prior_cor_eta;  // shape of the lkj prior on cor (Cholesky factor)
 }
 transformed data {
-  int Kc = K - 1;  // number of population-level effects without the intercept
+  int Kc = K - 1;
   matrix[N, Kc] Xc;  // centered version of X without an intercept
   vector[Kc] means_X;  // column means of X before centering
   for (i in 2:K) {
@@ -51,9 +52,9 @@ transformed data {
   }
 }
 parameters {
-  vector[Kc] b;  // population-level effects (b_week)
+  vector[Kc] b;  // population-level effects
   real Intercept;  // temporary intercept for centered predictors
-  real<lower=0> sigma;  // dispersion parameter (residual standard deviation)
+  real<lower=0> sigma;  // dispersion parameter
   vector<lower=0>[M_1] sd_1;  // group-level standard deviations
   matrix[M_1, N_1] z_1;  // standardized group-level effects
   cholesky_factor_corr[M_1] L_1;  // cholesky factor of correlation matrix
@@ -61,8 +62,8 @@ parameters {
 transformed parameters {
   matrix[N_1, M_1] r_1;  // actual group-level effects
   // using vectors speeds up indexing in loops
-  vector[N_1] r_1_1;  // varying intercepts
-  vector[N_1] r_1_2;  // varying slopes for week
+  vector[N_1] r_1_1;
+  vector[N_1] r_1_2;
   real lprior = 0;  // prior contributions to the log posterior
   // compute actual group-level effects
   r_1 = scale_r_cor(z_1, sd_1, L_1);
@@ -70,7 +71,6 @@ transformed parameters {
   r_1_2 = r_1[, 2];
   lprior += normal_lpdf(b | prior_b_mu, prior_b_sigma);
   lprior += normal_lpdf(Intercept | prior_Intercept_mu, prior_Intercept_sigma);
-  // sigma, sd_1 >= 0 and the exponential lives on [0, inf): lccdf(0) is 0, no truncation term
   lprior += exponential_lpdf(sigma | prior_sigma_rate);
   lprior += exponential_lpdf(sd_1 | prior_sd_rate);
   lprior += lkj_corr_cholesky_lpdf(L_1 | prior_cor_eta);
@@ -96,16 +96,16 @@ generated quantities {
   real b_Intercept = Intercept - dot_product(means_X, b);
   // compute group-level correlations
   corr_matrix[M_1] Cor_1 = multiply_lower_tri_self_transpose(L_1);
-  vector<lower=-1, upper=1>[NC_1] cor_1;  // the correlations (upper triangle of Cor_1)
-  vector[N] log_lik;  // pointwise log-likelihood, for LOO
+  vector<lower=-1,upper=1>[NC_1] cor_1;
   // extract upper diagonal of correlation matrix
   for (k in 1:M_1) {
     for (j in 1:(k - 1)) {
       cor_1[choose(k - 1, 2) + j] = Cor_1[j, k];
     }
   }
+  vector[N] log_lik;  // pointwise log-likelihood, for LOO
   {
-    vector[N] mu = Intercept + Xc * b;  // expected value of each observation
+    vector[N] mu = Intercept + Xc * b;  // the linear predictor
     for (n in 1:N) {
       mu[n] += r_1_1[J_1[n]] * Z_1_1[n] + r_1_2[J_1[n]] * Z_1_2[n];
       log_lik[n] = normal_lpdf(Y[n] | mu[n], sigma);

@@ -3,7 +3,8 @@
 Each module has one job, named for it (the README has the map, with the rules that call each):
 ``config`` (the validated config), ``fetch``, ``validation`` and ``precis`` (the data),
 ``cmdstan`` (where CmdStan is, its record, a fit's CSVs) and ``toolchain`` (building it),
-``models`` (specs, design matrices, brms names), ``standata``, ``sampling`` and ``posterior``
+``models`` (specs, design matrices, brms names), ``formula`` (brms formulas to brms's Stan
+code and data; generates ``stan/m*.stan``), ``standata``, ``sampling`` and ``posterior``
 (Stan data, CmdStan runs, the brms-named posterior), ``summary``, ``diagnostics``, ``loo`` and
 ``compare`` (brms-style tables), ``draws`` (tidybayes's verbs) and ``tables`` (the pipeline's
 draw tables), ``figures`` (plotnine, with the figure registry), ``artifacts`` and ``report``

@@ -14,6 +14,10 @@ from collections.abc import Sequence
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("mlmpipe.provenance.audit", "check provenance records against the files on disk"),
+    "stancode": (
+        "mlmpipe.formula.command",
+        "print the Stan program of a brms formula (brms 2.18's make_stancode, priors as data)",
+    ),
     "show": (
         "mlmpipe.provenance.show",
         "say how a figure or table was made (its provenance record)",
