@@ -24,12 +24,20 @@ rule model_data:
         "../scripts/model_data.py"
 
 
+def compile_priority(wildcards, input):
+    """Longer programs compile longer: they start first, so that the slowest compile does
+    not end up running alone while the samplers wait for it (the size in 500-byte units)."""
+    program = Path(input.stan)
+    return 1 + program.stat().st_size // 500 if program.is_file() else 1
+
+
 rule compile_model:
     input:
         stan=stan_program,
         toolchain=rules.cmdstan_toolchain.output[0],
     output:
         exe="results/build/{model}/{model}",
+    priority: compile_priority
     threads: 1
     resources:
         mem_mb=4500,
