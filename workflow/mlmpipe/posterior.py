@@ -251,7 +251,7 @@ class Fit:
     the model was fitted with, in brms's order.
     """
 
-    idata: Any  # arviz.InferenceData
+    idata: Any  # arviz.InferenceData, or a PosteriorFile (load_fit)
     spec: ModelSpec
     levels: Mapping[str, list[Any]]
 
@@ -284,17 +284,42 @@ def load_spec(path: str | os.PathLike[str]) -> ModelSpec:
     return models.spec_from_dict(json.loads(text))
 
 
+class PosteriorFile:
+    """The groups of a ``posterior.nc`` as an ArviZ InferenceData reads them, with the
+    posterior group read at once (xarray alone) and the others only when first asked for
+    (ArviZ is imported then). Importing ArviZ takes longer than reading the draws, and the
+    draw tables, figures and report cells need only the posterior group."""
+
+    def __init__(self, path: str | os.PathLike[str], posterior: Any) -> None:
+        self.path = Path(path)
+        self.posterior = posterior
+        self._idata: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "_idata":
+            raise AttributeError(name)
+        if self._idata is None:
+            import arviz as az
+
+            self._idata = az.from_netcdf(self.path)
+        return getattr(self._idata, name)
+
+
 def load_fit(path: str | os.PathLike[str]) -> Fit:
-    """Read a ``posterior.nc`` written by the pipeline and return its :class:`Fit`.
+    """Read a ``posterior.nc`` written by the pipeline and return its :class:`Fit`; its
+    ``idata`` is a :class:`PosteriorFile` (the posterior group read, the others on demand).
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
         ModelDataError: the file has no model spec (it was not written by this pipeline).
     """
-    import arviz as az
+    import xarray as xr
 
-    idata = az.from_netcdf(path)
-    attrs = idata.posterior.attrs
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: no such posterior file")
+    with xr.open_dataset(path, group="posterior", engine="h5netcdf") as dataset:
+        draws = dataset.load()
+    attrs = draws.attrs
     if SPEC_ATTR not in attrs or LEVELS_ATTR not in attrs:
         raise models.ModelDataError(
             f"{path}: the posterior has no '{SPEC_ATTR}'/'{LEVELS_ATTR}' attributes; "
@@ -302,4 +327,4 @@ def load_fit(path: str | os.PathLike[str]) -> Fit:
         )
     spec = models.spec_from_dict(json.loads(attrs[SPEC_ATTR]))
     levels = json.loads(attrs[LEVELS_ATTR])
-    return Fit(idata=idata, spec=spec, levels=levels)
+    return Fit(idata=PosteriorFile(path, draws), spec=spec, levels=levels)
