@@ -30,6 +30,23 @@ def test_an_untouched_tree_needs_nothing(tree):
     assert verify.verify_outputs(tree) == verify.Verification()
 
 
+def test_outputs_not_written_to_since_their_records_are_not_read_again(tree, monkeypatch):
+    def no_reading(path):
+        raise AssertionError(f"{path} was hashed")
+
+    monkeypatch.setattr(verify, "sha256_file", no_reading)
+    monkeypatch.setattr(verify, "_manifest", no_reading)
+    assert verify.verify_outputs(tree) == verify.Verification()
+
+
+def test_a_file_rewritten_with_its_size_and_mtime_restored_is_still_named(tree):
+    table = tree / "results/m3/summary.csv"
+    stat = table.stat()
+    table.write_text("x\n7\n")  # same size
+    os.utime(table, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert verify.verify_outputs(tree).remake == ["results/m3/summary.csv"]
+
+
 def test_a_truncated_file_in_a_recorded_folder_is_named(tree):
     csv = tree / "results/m3/fit/m3-2.csv"
     stat = csv.stat()

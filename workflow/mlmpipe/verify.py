@@ -5,9 +5,12 @@ changed after it was made (a truncated CmdStan CSV inside ``results/m3/fit/``, a
 figure, a corrupted ``posterior.nc`` or compiled model) would be reused as it is. Every output
 of the pipeline has a provenance record written after the output was complete
 (``<output>.prov.json``, holding its sha256, or for a folder the sha256 of its files'
-manifest). :func:`verify_tree` compares each output with its record and returns what must be
-remade; before Snakemake plans a run, :func:`discard` deletes those outputs, so the run makes
-them again and, as they are then newer, everything made from them. The CmdStan the fits use
+manifest, and the size, times and inode of each file). :func:`verify_tree` compares each
+output with its record and returns what must be remade: an output not written to since its
+record was (same size, mtime, ctime and inode: any write changes ctime, which no tool can set
+back) is intact without being read again, any other is hashed. Before Snakemake plans a run,
+:func:`discard` deletes those outputs, so the run makes them again and, as they are then
+newer, everything made from them. The CmdStan the fits use
 is checked too: a damaged one stops the run with the command that repairs it.
 
 :func:`remove_temporaries` deletes what an interrupted write left behind (the ``.<name>.*.tmp``
@@ -20,14 +23,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlmpipe.errors import MlmpipeError
-from mlmpipe.fileio import sha256_file, write_text_atomic
+from mlmpipe.fileio import sha256_file
+from mlmpipe.provenance.paths import output_stat
 
 TREES = ("data", "results")
 """The folders holding the pipeline's outputs (relative to the working directory)."""
@@ -36,9 +39,6 @@ SCRATCH_TREES = ("data", "results", "logs")
 """The folders an interrupted write may leave temporary files in."""
 
 TOOLCHAIN_RECORD = Path("results/toolchain/cmdstan.json")
-
-VERIFIED_CACHE = Path(".snakemake/mlmpipe-verified.json")
-"""What the last run found intact, with each output's :func:`fingerprint`."""
 
 REPAIR_TOOLCHAIN = "workflow/bootstrap python -m mlmpipe.toolchain"
 """The command that rebuilds the project-local CmdStan (missing parts only)."""
@@ -98,6 +98,8 @@ def check_output(output: Path, record_file: Path, name: str = "") -> str | None:
         want = recorded["sha256"]
     except (OSError, ValueError, KeyError, TypeError):
         return f"its record {name}.prov.json cannot be read"
+    if recorded.get("stat") is not None and recorded["stat"] == output_stat(output):
+        return None  # not written to since its record was: no need to read it again
     if output.is_dir():
         now, files = _manifest(output)
         if now != want:
@@ -110,22 +112,12 @@ def check_output(output: Path, record_file: Path, name: str = "") -> str | None:
     return None
 
 
-def verify_outputs(
-    root: Path, trees: Iterable[str] = TREES, *, cache: Path | None = None
-) -> Verification:
+def verify_outputs(root: Path, trees: Iterable[str] = TREES) -> Verification:
     """Compare every output under ``trees`` of ``root`` that has a record with its record.
 
     Missing outputs are left to Snakemake, which remakes them anyway. Paths are relative
     to ``root``, as Snakemake names outputs.
-
-    With ``cache`` (a JSON file), an output found intact is remembered with the
-    :func:`fingerprint` of its files and record, and is not hashed again while that stays the
-    same: any write to a file changes its ``ctime``, which no tool can set back, so this
-    finds the damage a full check finds (a truncated file whose mtime was restored included)
-    without reading 400 MB on every run.
     """
-    known = _load_cache(cache)
-    verified: dict[str, str] = {}
     found = Verification()
     for tree in trees:
         for record_file in _records(root / tree):
@@ -133,55 +125,10 @@ def verify_outputs(
             if not output.exists():
                 continue
             name = output.relative_to(root).as_posix()
-            seen = fingerprint(output, record_file) if cache is not None else None
-            if seen is not None and known.get(name) == seen:
-                verified[name] = seen
-                continue
             why = check_output(output, record_file, name)
             if why:
                 found.add(name, why)
-            elif seen is not None:
-                verified[name] = seen
-    if cache is not None:
-        _save_cache(cache, verified)
     return found
-
-
-def fingerprint(output: Path, record_file: Path) -> str | None:
-    """Size, mtime, ctime and inode of ``output`` (each file of a folder) and its record, as
-    one string; None while one of them changed in the last two seconds (it could change again
-    within the clock's resolution), so that it is checked in full."""
-    paths = [record_file, output]
-    if output.is_dir():
-        for dirpath, dirnames, filenames in os.walk(output):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            paths += [Path(dirpath) / n for n in sorted(filenames) if not n.startswith(".")]
-    recent = time.time_ns() - 2_000_000_000
-    parts = []
-    for path in paths:
-        st = path.stat()
-        if st.st_ctime_ns > recent or st.st_mtime_ns > recent:
-            return None
-        parts.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}")
-    return "|".join(parts)
-
-
-def _load_cache(cache: Path | None) -> dict[str, str]:
-    if cache is None:
-        return {}
-    try:
-        known = json.loads(cache.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return known if isinstance(known, dict) else {}
-
-
-def _save_cache(cache: Path, verified: dict[str, str]) -> None:
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(cache, json.dumps(verified, sort_keys=True))
-    except OSError:
-        pass  # a read-only tree: the next run checks in full again
 
 
 def toolchain_damage(folder: Path, source: str) -> str | None:
@@ -240,7 +187,7 @@ def verify_tree(root: Path) -> Verification:
         damage = toolchain_damage(folder, source)
         if damage:
             raise DamagedToolchainError(damage)
-    return verify_outputs(root, cache=root / VERIFIED_CACHE)
+    return verify_outputs(root)
 
 
 def discard(root: Path, outputs: Iterable[str]) -> None:

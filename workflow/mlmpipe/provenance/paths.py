@@ -7,6 +7,7 @@ import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from mlmpipe.errors import MlmpipeError
 from mlmpipe.fileio import sha256_file
@@ -92,3 +93,23 @@ def manifest_sha256(files: Iterable[tuple[str, str]]) -> str:
     """Return the sha256 of a ``sha256sum``-style manifest (``<sha256>  <path>`` lines)."""
     text = "".join(f"{digest}  {name}\n" for name, digest in files)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def output_stat(path: str | os.PathLike[str]) -> list[list[Any]]:
+    """Return ``[name, size, mtime_ns, ctime_ns, inode]`` for a file, or for every file of a
+    folder (hidden files skipped, sorted), as a record keeps them: while they are unchanged
+    the output has not been written to since (any write changes ``ctime``, which no tool can
+    set back), so its hash need not be taken again."""
+    base = Path(path)
+    paths = [base]
+    if base.is_dir():
+        paths = []
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            paths += [Path(dirpath) / n for n in sorted(filenames) if not n.startswith(".")]
+    rows = []
+    for file in paths:
+        st = file.stat()
+        name = file.relative_to(base).as_posix() if file != base else base.name
+        rows.append([name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino])
+    return rows

@@ -23,6 +23,7 @@ from .paths import (
     directory_files,
     display_path,
     manifest_sha256,
+    output_stat,
     record_path,
 )
 from .png import embed_png_text, png_content_sha256, read_png_record
@@ -251,6 +252,8 @@ def write_record(
         embed_png_text(out, json.dumps(embedded, separators=(",", ":")))
         record["output"]["sha256"] = sha256_file(out)
         record["output"]["bytes"] = out.stat().st_size
+    if out.exists():  # last: nothing writes to the output after this
+        record["output"]["stat"] = output_stat(out)
     sidecar = write_text_atomic(record_path(out), json.dumps(record, indent=2) + "\n")
     os.chmod(sidecar, _default_file_mode())  # a temporary file is created owner-only
     return sidecar
