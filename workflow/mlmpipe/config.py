@@ -216,11 +216,14 @@ def validate_config(
 
 
 def stan_file_problems(config: Mapping[str, Any], roots: Sequence[Path]) -> list[str]:
-    """Return a problem for every model whose Stan program is in none of ``roots`` (the
-    working directory, then the repository); each names the model's ``stan`` key."""
+    """Return a problem for every model whose ``stan`` key names a program in none of
+    ``roots`` (the working directory, then the repository). A model without the key uses
+    ``stan/<name>.stan`` when it exists and a generated program otherwise."""
     problems = []
     for name, model in (config.get("models") or {}).items():
-        stan = Path(model.get("stan", f"stan/{name}.stan"))
+        if "stan" not in model:
+            continue
+        stan = Path(model["stan"])
         candidates = [stan] if stan.is_absolute() else [root / stan for root in roots]
         if not any(path.is_file() for path in candidates):
             where = f"models.{name}.stan" if "stan" in model else f"models.{name}"
@@ -257,16 +260,78 @@ def highlight_problems(config: Mapping[str, Any], ids: set[int]) -> list[str]:
     return problems
 
 
+def formula_problems(config: Mapping[str, Any]) -> list[str]:
+    """Return a problem for every model whose formula or a prior string cannot be read
+    (each names the model's key, the model and the term)."""
+    from mlmpipe.formula import FormulaError, parse_formula
+    from mlmpipe.models import prior_families
+
+    problems = []
+    for name, model in (config.get("models") or {}).items():
+        formula = model["formula"]
+        try:
+            parse_formula(formula if isinstance(formula, str) else list(formula))
+        except FormulaError as error:
+            problems.append(f"models.{name}.formula: model {name}: {error}")
+        try:
+            prior_families(model.get("priors") or {})
+        except FormulaError as error:
+            problems.append(f"models.{name}.priors: model {name}: {error}")
+    return problems
+
+
+def data_problems(config: Mapping[str, Any], data: Any) -> list[str]:
+    """Return what only the data shows: a model whose formula names an unknown variable, a
+    factor with one level, a response its family cannot have, a prior key it has no
+    parameter for; and a ``loo_compare`` group whose models are not fitted to the same rows
+    (the rows left after dropping those with a missing value in a formula variable)."""
+    from mlmpipe.formula import FormulaError, ModelInputError, build_model
+    from mlmpipe.models import load_specs
+
+    problems, rows = [], {}
+    for name, spec in load_specs(config).items():
+        try:
+            model = build_model(spec.formula_arg, data, spec.family, dict(spec.priors))
+        except (FormulaError, ModelInputError) as error:
+            problems.append(f"models.{name}: model {name}: {error}")
+            continue
+        rows[name] = model.frame.rows
+    for group, names in (config.get("loo_compare") or {}).items():
+        fitted = [n for n in names if n in rows]
+        for other in fitted[1:]:
+            if rows[other] != rows[fitted[0]]:
+                only = sorted(set(rows[fitted[0]]) ^ set(rows[other]))
+                problems.append(
+                    f"loo_compare.{group}: {other} is fitted to {len(rows[other])} rows and "
+                    f"{fitted[0]} to {len(rows[fitted[0]])} (they differ in {len(only)} rows, "
+                    f"the first data row {only[0] + 2}); LOO compares only models fitted to "
+                    "the same rows"
+                )
+    return problems
+
+
+def read_data_here(source: Path) -> Any:
+    """The data set at ``source`` (CSV) as a data frame, or None when it cannot be read."""
+    import pandas as pd
+
+    try:
+        return pd.read_csv(source, encoding="utf-8-sig")
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+
+
 def check_inputs(config: Mapping[str, Any], *, repository: Path) -> None:
     """Check what a validated config names outside itself, before any job runs: every
-    model's Stan program exists (in the working directory or ``repository``), and every
-    highlighted id is in the data when the data is already here (``data.local_copy``, else
-    ``data/raw/mlm.csv``).
+    model's formula and priors can be read, every ``stan`` program exists (in the working
+    directory or ``repository``), and, when the data is already here (``data.local_copy``,
+    else ``data/raw/mlm.csv``), every model can be built from it (:func:`data_problems`) and
+    every highlighted id is in it.
 
     Raises:
         ConfigError: naming the key of each problem.
     """
     problems = stan_file_problems(config, [Path.cwd(), repository])
+    problems += formula_problems(config)
     local = (config.get("data") or {}).get("local_copy")
     source = Path(local).expanduser() if local else Path("data/raw/mlm.csv")
     if local and not source.is_absolute():
@@ -274,5 +339,8 @@ def check_inputs(config: Mapping[str, Any], *, repository: Path) -> None:
     ids = data_ids(source) if source.is_file() else None
     if ids:
         problems += highlight_problems(config, ids)
+        data = read_data_here(source) if not problems else None
+        if data is not None:
+            problems += data_problems(config, data)
     if problems:
         raise ConfigError(problems)

@@ -33,6 +33,7 @@ from mlmpipe.specs import (  # noqa: F401  (re-exported: the spec is part of thi
     VaryingSpec,
     formula_columns,
     load_specs,
+    prior_families,
     prior_strings,
     source_column,
     spec_from_dict,

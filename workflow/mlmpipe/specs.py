@@ -8,8 +8,10 @@ its terms, non-linear parameter). :mod:`mlmpipe.models` re-exports everything he
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 FACTOR_SUFFIX = ".f"
@@ -68,6 +70,11 @@ class ModelSpec:
     def num_samples(self) -> int:
         """Post-warmup draws per chain (brms's ``iter - warmup``)."""
         return self.iter - self.warmup
+
+    @property
+    def generated(self) -> bool:
+        """True when the pipeline generates the model's Stan program (no checked-in one)."""
+        return self.stan_file == GENERATED_STAN.format(name=self.name)
 
     @property
     def formula_arg(self) -> str | list[str]:
@@ -165,12 +172,40 @@ def prior_strings(priors: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def load_specs(config: Mapping[str, Any]) -> dict[str, ModelSpec]:
+GENERATED_STAN = "results/{name}/model.stan"
+"""Where the pipeline writes the program of a model without a checked-in one."""
+
+
+def stan_file(name: str, entry: Mapping[str, Any], repository: str | os.PathLike[str]) -> str:
+    """The model's Stan program: its ``stan`` key, else ``stan/<name>.stan`` when the
+    repository has it, else the generated :data:`GENERATED_STAN`."""
+    if entry.get("stan"):
+        return str(entry["stan"])
+    checked_in = f"stan/{name}.stan"
+    return checked_in if (Path(repository) / checked_in).is_file() else GENERATED_STAN.format(name=name)
+
+
+def prior_families(priors: Mapping[str, str]) -> dict[str, str]:
+    """Each prior's distribution (``"normal(0, 1)"`` -> ``"normal"``, flat -> ``""``), by key:
+    what the Stan code depends on (the values are data).
+
+    Raises:
+        FormulaError: a prior cannot be read.
+    """
+    from mlmpipe.formula.priors import parse_prior
+
+    return {key: parse_prior(text, key).family for key, text in priors.items()}
+
+
+def load_specs(
+    config: Mapping[str, Any], repository: str | os.PathLike[str] = "."
+) -> dict[str, ModelSpec]:
     """Build every model's :class:`ModelSpec` from a validated config mapping.
 
     The formula is parsed (:mod:`mlmpipe.formula`); per-model ``chains``, ``seed``,
-    ``adapt_delta`` and ``max_treedepth`` fall back to the ``sampling`` section. Returns a
-    dict keyed by model name, in config order.
+    ``adapt_delta`` and ``max_treedepth`` fall back to the ``sampling`` section; the Stan
+    program is :func:`stan_file`'s (``repository``: where ``stan/`` is). Returns a dict keyed
+    by model name, in config order.
 
     Raises:
         FormulaError: a formula cannot be read (the message starts with the model's name).
@@ -199,7 +234,7 @@ def load_specs(config: Mapping[str, Any]) -> dict[str, ModelSpec]:
             seed=int(entry.get("seed", sampling.get("seed", 1))),
             adapt_delta=float(entry.get("adapt_delta", sampling.get("adapt_delta", 0.8))),
             max_treedepth=int(entry.get("max_treedepth", sampling.get("max_treedepth", 10))),
-            stan_file=entry.get("stan", f"stan/{name}.stan"),
+            stan_file=stan_file(name, entry, repository),
             **shape,
         )
     return specs
