@@ -127,9 +127,9 @@ def _schema_errors(config: Any, schema: Mapping[str, Any]) -> Iterator[Validatio
 
 
 def consistency_problems(config: Mapping[str, Any]) -> list[str]:
-    """Return what the schema cannot express: ``warmup`` below ``iter`` for every model, and
-    LOO comparisons and lecture roles that name defined models. Each problem names the
-    dotted key."""
+    """Return what the schema cannot express: ``warmup`` below ``iter`` for every model,
+    LOO comparisons and lecture roles that name defined models, and formulas and prior
+    strings that read (:func:`formula_problems`). Each problem names the dotted key."""
     problems: list[str] = []
     models = config.get("models") or {}
     for name, model in models.items():
@@ -153,7 +153,7 @@ def consistency_problems(config: Mapping[str, Any]) -> list[str]:
             problems.append(
                 f"lecture.{role}: {model!r} is not a model (models: {', '.join(models)})"
             )
-    return problems
+    return problems + formula_problems(config)
 
 
 _JSON_TYPES: dict[str, Callable[[Any], bool]] = {
@@ -331,7 +331,6 @@ def check_inputs(config: Mapping[str, Any], *, repository: Path) -> None:
         ConfigError: naming the key of each problem.
     """
     problems = stan_file_problems(config, [Path.cwd(), repository])
-    problems += formula_problems(config)
     local = (config.get("data") or {}).get("local_copy")
     source = Path(local).expanduser() if local else Path("data/raw/mlm.csv")
     if local and not source.is_absolute():

@@ -138,7 +138,16 @@ class ModelData:
             "n_levels": len(self.group_levels) if self.group_levels is not None else None,
             "groups": {g: len(self.frame.levels[g]) for g in groups},
             "coefficients": list(self.coefficients),
+            "priors": prior_records(self.model) if self.model else [],
         }
+
+
+def prior_records(model: Model) -> list[dict[str, str]]:
+    """The model's priors as brms's ``get_prior`` lists them (defaults included), as records
+    with keys prior, class, coef, group, nlpar, source (:func:`mlmpipe.formula.get_prior`)."""
+    from mlmpipe.formula.variables import prior_table
+
+    return prior_table(model).to_dict(orient="records")
 
 
 def _plain_levels(values: list[Any]) -> list[Any]:
