@@ -70,7 +70,8 @@ def lecture_header(name: str, entry: Mapping[str, Any], output: str = "") -> str
     prior_text = ", ".join(f"{k} {v}" for k, v in priors.items()) or "brms's defaults"
     return "\n".join(
         [
-            f"// {name}: {entry.get('description', '')} (config/config.yaml, models.{name})",
+            f"// {name}: {entry.get('description') or 'a model of the config'} "
+            f"(config/config.yaml, models.{name})",
             f"// brms: {', '.join(formula_lines(entry))}; family {entry.get('family', 'gaussian')}",
             f"// priors: {prior_text}",
             "// Generated, do not edit: the Stan code brms 2.18's make_stancode writes for this",
