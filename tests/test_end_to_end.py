@@ -390,7 +390,7 @@ def test_editing_one_program_refits_that_model_alone(run):
 
 
 def test_changing_a_prior_resamples_without_recompiling(run):
-    prior = {"m4": {"priors": {"b": {"family": "normal", "mu": 0, "sigma": 2}}}}
+    prior = {"m4": {"priors": {"b": "normal(0, 2)"}}}
     planned = jobs_planned(
         snakemake(run, "--dry-run", "--config", "models=" + json.dumps(prior), "--", *TARGETS)
     )
@@ -416,7 +416,7 @@ def test_a_prior_from_the_config_reaches_the_posterior(run, tmp_path):
     from scipy import stats
 
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    config["models"]["m3"]["priors"]["b"] = {"family": "normal", "mu": 0.05, "sigma": 0.0001}
+    config["models"]["m3"]["priors"]["b"] = "normal(0.05, 0.0001)"
     spec = models.load_specs(config)["m3"]
     data = standata.build_model_data(spec, pd.read_parquet(run / "data/processed/mlm.parquet"))
     assert (data.stan_data["prior_b_mu"], data.stan_data["prior_b_sigma"]) == (0.05, 0.0001)

@@ -7,6 +7,7 @@ only m6's per-model targets, with few iterations, in a scratch copy of the workf
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,18 +16,37 @@ import pandas as pd
 import pytest
 import yaml
 from mlm_data import MLM_CSV, needs_mlm
-from test_workflow import workflow_copy  # noqa: F401  (the fixture)
+from test_workflow import REPO_ROOT, WORKFLOW_SOURCES
 
 pytestmark = needs_mlm
 
 M6 = {
     "formula": "con ~ 1 + week * group + (1 + week | id)",
     "family": "gaussian",
-    "priors": {"b": "normal(0, 1)", "Intercept": "normal(0.2, 0.5)", "sd": "exponential(1)",
-               "sigma": "exponential(1)"},  # fmt: skip
+    "priors": {
+        "b": "normal(0, 1)",
+        "Intercept": "normal(0.2, 0.5)",
+        "sd": "exponential(1)",
+        "sigma": "exponential(1)",
+    },  # fmt: skip
     "iter": 2000,
     "warmup": 1000,
 }
+
+
+@pytest.fixture
+def workflow_copy(tmp_path: Path) -> Path:
+    """The workflow's sources in a scratch directory, as test_workflow.py copies them."""
+    copy = tmp_path / "workflow-copy"
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".snakemake", "_output")
+    for name in WORKFLOW_SOURCES:
+        source = REPO_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, copy / name, ignore=ignore)
+        elif source.is_file():
+            copy.mkdir(exist_ok=True)
+            shutil.copy2(source, copy / name)
+    return copy
 
 
 def add_models(copy: Path, models: dict, **sections) -> dict:
@@ -49,12 +69,14 @@ def snakemake_in(copy: Path, *args: str, data: Path = MLM_CSV, timeout: int = 90
 
 def test_an_added_model_gets_a_generated_program_and_every_per_model_job(workflow_copy):
     add_models(workflow_copy, {"m6": M6}, loo_compare={"m3_m6": ["m3", "m6"]})
-    result = snakemake_in(workflow_copy, "--dry-run", "--cores", "4", "--", "results/m6/loo.csv",
-                          "results/loo/compare_m3_m6.csv", "results/report/sections/model-m6")  # fmt: skip
+    targets = ["results/m6/loo.csv", "results/loo/compare_m3_m6.csv",
+               "results/report/sections/model-m6"]  # fmt: skip
+    result = snakemake_in(workflow_copy, "--dry-run", "--cores", "4", "--", *targets)
     plan = result.stdout + result.stderr
     assert result.returncode == 0, plan[-3000:]
-    for output in ("results/m6/model.stan", "results/build/m6/m6", "results/m6/data.json",
-                   "results/m6/fit", "results/m6/posterior.nc", "results/m6/summary.txt"):  # fmt: skip
+    outputs = ["results/m6/model.stan", "results/build/m6/m6", "results/m6/data.json",
+               "results/m6/fit", "results/m6/posterior.nc", "results/m6/summary.txt"]  # fmt: skip
+    for output in outputs:
         assert output in plan
     assert "rule model_program" in plan and "stan/m6.stan" not in plan
 
@@ -65,7 +87,7 @@ def test_an_added_model_gets_a_generated_program_and_every_per_model_job(workflo
         (
             "con ~ 1 + week + log(wave) + (1 | id)",
             "gaussian",
-            "config: models.m7.formula: model m7: formula \"con ~ 1 + week + log(wave) + (1 | "
+            'config: models.m7.formula: model m7: formula "con ~ 1 + week + log(wave) + (1 | '
             "id)\": at position 17: unsupported term 'log(wave)'",
         ),
         (
@@ -77,7 +99,7 @@ def test_an_added_model_gets_a_generated_program_and_every_per_model_job(workflo
         (
             "con ~ 1 + week + factor(site) + (1 | id)",
             "gaussian",
-            "config: models.m7: model m7: formula \"con ~ 1 + week + factor(site) + (1 | id)\": "
+            'config: models.m7: model m7: formula "con ~ 1 + week + factor(site) + (1 | id)": '
             "term 'factor(site)': factor 'factor(site)' (column 'site') has 1 level (A) in the "
             "rows used; a factor needs at least two",
         ),

@@ -1,7 +1,10 @@
-"""Model specifications, model frames and design matrices, named as brms names them.
+"""Model frames and design matrices of the lecture's model shapes, named as brms names them.
 
-A :class:`ModelSpec` is the structure of one of the lecture's brms formulas, read from the
-``models`` section of the config. From a spec and the processed data this module builds:
+A :class:`ModelSpec` (from :mod:`mlmpipe.specs`, re-exported here) is one model of the
+config's ``models`` section; for the lecture's shapes it also holds their structure
+(population terms, grouping factor and its terms). Any other formula's design is
+:mod:`mlmpipe.formula`'s. From a lecture-shaped spec and the processed data this module
+builds:
 
 - the *model frame*: the rows with no missing value in any variable of the formula
   (brms drops such rows for that model), with the count of dropped rows;
@@ -20,7 +23,7 @@ column ``x``, as the lecture's ``id.f = as.factor(id)``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -39,7 +42,6 @@ from mlmpipe.specs import (  # noqa: F401  (re-exported: the spec is part of thi
     spec_from_dict,
     spec_to_dict,
 )
-
 
 
 class ModelDataError(MlmpipeError, ValueError):

@@ -137,8 +137,9 @@ def _shape(formula: str | Sequence[str], family: str) -> dict[str, Any]:
     population = tuple(t.label for t in lf.terms) if lf is not None else ()
     nlpar = next(iter(bf.nlpars), None)
     simple = family == "gaussian" and bf.trials is None and singles
+    nl_expr = [t.text for t in bf.nl_expr if t.kind != "end"]
     simple &= not bf.is_nonlinear or (
-        len(bf.nlpars) == 1 and not lf.intercept and [t.text for t in bf.nl_expr] == ["0", "+", nlpar]
+        len(bf.nlpars) == 1 and not lf.intercept and nl_expr == ["0", "+", nlpar]
     )
     varying = None
     if len(bf.groups) == 1 and len(bf.groups[0].factors) == 1:
@@ -182,7 +183,9 @@ def stan_file(name: str, entry: Mapping[str, Any], repository: str | os.PathLike
     if entry.get("stan"):
         return str(entry["stan"])
     checked_in = f"stan/{name}.stan"
-    return checked_in if (Path(repository) / checked_in).is_file() else GENERATED_STAN.format(name=name)
+    if (Path(repository) / checked_in).is_file():
+        return checked_in
+    return GENERATED_STAN.format(name=name)
 
 
 def prior_families(priors: Mapping[str, str]) -> dict[str, str]:

@@ -237,6 +237,7 @@ def write_model_data(
     write_text_atomic(data_json, json.dumps(model_data.stan_data, indent=1) + "\n")
     write_text_atomic(frame_json, json.dumps(model_data.frame_record(), indent=1) + "\n")
 
+
 def load_model_data(spec: ModelSpec, data_path: str | os.PathLike[str]) -> ModelData:
     """Read the processed data at ``data_path`` and return :func:`build_model_data` of it."""
     return build_model_data(spec, read_processed(data_path))

@@ -64,7 +64,9 @@ def lecture_header(name: str, entry: Mapping[str, Any], output: str = "") -> str
     """The comment that opens a generated program (``output``: where it is written, when
     not ``stan/<name>.stan``)."""
     command = COMMAND.format(name=name)
+    footer = "// tests/test_formula_lecture.py fails when this file differs from what it generates."
     if output:
+        footer = "// The pipeline regenerates it when the formula, family or a prior family changes."
         command = command.replace(f"stan/{name}.stan", output)
     priors = config_prior_strings(entry.get("priors") or {})
     prior_text = ", ".join(f"{k} {v}" for k, v in priors.items()) or "brms's defaults"
@@ -78,9 +80,7 @@ def lecture_header(name: str, entry: Mapping[str, Any], output: str = "") -> str
             "// formula (array syntax of Stan 2.33+), with each prior's parameters passed as data",
             "// (prior_*) and the pointwise log-likelihood (log_lik) added for LOO. Regenerate:",
             f"//   {command}",
-            "// tests/test_formula_lecture.py fails when this file differs from what it generates."
-            if not output
-            else "// The pipeline regenerates it when the formula, family or a prior's family changes.",
+            footer,
         ]
     )
 
