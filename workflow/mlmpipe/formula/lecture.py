@@ -66,7 +66,9 @@ def lecture_header(name: str, entry: Mapping[str, Any], output: str = "") -> str
     command = COMMAND.format(name=name)
     footer = "// tests/test_formula_lecture.py fails when this file differs from what it generates."
     if output:
-        footer = "// The pipeline regenerates it when the formula, family or a prior family changes."
+        footer = (
+            "// The pipeline regenerates it when the formula, family or a prior family changes."
+        )
         command = command.replace(f"stan/{name}.stan", output)
     priors = config_prior_strings(entry.get("priors") or {})
     prior_text = ", ".join(f"{k} {v}" for k, v in priors.items()) or "brms's defaults"
