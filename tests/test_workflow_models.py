@@ -160,3 +160,22 @@ def test_an_added_model_is_fitted_summarised_and_reported(workflow_copy, cmdstan
     section = (workflow_copy / "results/report/sections/model-m6/section.md").read_text()
     assert "`m6` models `con` with the gaussian family" in section
     assert "normal(0.2, 0.5)" in section and "student_t(3, 0, 2.5)" not in section
+
+
+def test_a_checked_in_program_of_another_formula_is_refused(workflow_copy):
+    config = yaml.safe_load((workflow_copy / "config/config.yaml").read_text())
+    m3 = config["models"]["m3"] | {"formula": "con ~ 1 + week + (1 + week | id)"}
+    add_models(workflow_copy, {"m3": m3})
+    result = snakemake_in(workflow_copy, "--dry-run", "--cores", "1", timeout=300)
+    assert result.returncode != 0
+    assert (
+        "config: models.m3: model m3: stan/m3.stan is not the Stan program of its formula, "
+        "family and priors' families"
+    ) in result.stdout + result.stderr
+    # a prior's value is data: the same program
+    m3 = config["models"]["m3"] | {
+        "priors": {**config["models"]["m3"]["priors"], "b": "normal(0, 3)"}
+    }
+    add_models(workflow_copy, {"m3": m3})
+    result = snakemake_in(workflow_copy, "--dry-run", "--cores", "1", timeout=300)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-2000:]

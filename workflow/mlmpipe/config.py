@@ -280,21 +280,49 @@ def formula_problems(config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def data_problems(config: Mapping[str, Any], data: Any) -> list[str]:
+def _program_body(code: str) -> str:
+    """A Stan program without its opening comment lines (the generator's header)."""
+    lines = code.splitlines()
+    start = next((i for i, line in enumerate(lines) if not line.startswith("//")), 0)
+    return "\n".join(lines[start:])
+
+
+def stale_program_problem(name: str, spec: Any, model: Any, repository: Path) -> str | None:
+    """A problem when the checked-in ``stan/<name>.stan`` (not one the config names with
+    ``stan:``) is not the program of the model's formula, family and prior families."""
+    from mlmpipe.formula.stancode import generate
+
+    path = repository / spec.stan_file
+    if spec.generated or spec.stan_file != f"stan/{name}.stan" or not path.is_file():
+        return None
+    if _program_body(path.read_text(encoding="utf-8")) == _program_body(generate(model)):
+        return None
+    return (
+        f"models.{name}: model {name}: {spec.stan_file} is not the Stan program of its formula, "
+        f"family and priors' families (it was generated from others); regenerate it with "
+        f"`python -m mlmpipe stancode --model {name} --data <mlm.csv> --output "
+        f"{spec.stan_file}`, or delete it to have the pipeline generate results/{name}/model.stan"
+    )
+
+
+def data_problems(config: Mapping[str, Any], data: Any, repository: Path = Path(".")) -> list[str]:
     """Return what only the data shows: a model whose formula names an unknown variable, a
     factor with one level, a response its family cannot have, a prior key it has no
-    parameter for; and a ``loo_compare`` group whose models are not fitted to the same rows
-    (the rows left after dropping those with a missing value in a formula variable)."""
+    parameter for, a checked-in program written for another formula
+    (:func:`stale_program_problem`); and a ``loo_compare`` group whose models are not fitted
+    to the same rows (the rows left after dropping those with a missing value in a formula
+    variable)."""
     from mlmpipe.formula import FormulaError, ModelInputError, build_model
     from mlmpipe.models import load_specs
 
     problems, rows = [], {}
-    for name, spec in load_specs(config).items():
+    for name, spec in load_specs(config, repository).items():
         try:
             model = build_model(spec.formula_arg, data, spec.family, dict(spec.priors))
         except (FormulaError, ModelInputError) as error:
             problems.append(f"models.{name}: model {name}: {error}")
             continue
+        problems += [p for p in [stale_program_problem(name, spec, model, repository)] if p]
         rows[name] = model.frame.rows
     for group, names in (config.get("loo_compare") or {}).items():
         fitted = [n for n in names if n in rows]
@@ -340,6 +368,6 @@ def check_inputs(config: Mapping[str, Any], *, repository: Path) -> None:
         problems += highlight_problems(config, ids)
         data = read_data_here(source) if not problems else None
         if data is not None:
-            problems += data_problems(config, data)
+            problems += data_problems(config, data, repository)
     if problems:
         raise ConfigError(problems)
