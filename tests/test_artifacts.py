@@ -39,6 +39,7 @@ def test_priors_table_reads_like_brms_prior_summary():
         {"prior": "exponential(1)", "class": "sd", "coef": "", "group": "", "nlpar": "",
          "source": "user"},
         {"prior": "", "class": "sd", "coef": "", "group": "id", "nlpar": "", "source": "default"},
+        {"prior": "", "class": "sd", "coef": "x", "group": "id", "nlpar": "", "source": "default"},
     ]}  # fmt: skip
     table = artifacts.priors_table(spec, frame)
     assert table[["prior", "class", "coef", "group", "source"]].values.tolist() == [
@@ -47,7 +48,12 @@ def test_priors_table_reads_like_brms_prior_summary():
         ["normal(0.5, 0.25)", "Intercept", "", "", "user"],
         ["exponential(1)", "sd", "", "", "user"],
         ["exponential(1)", "sd", "", "id", "(vectorized)"],
+        ["exponential(1)", "sd", "x", "id", "(vectorized)"],
     ]
+    # a long table leaves out the coefficients that only inherit their class's prior
+    assert artifacts.priors_table(spec, frame, max_rows=4)["coef"].tolist() == [
+        "", "week", "", "", "",
+    ]  # fmt: skip
     # without a record, the config's priors
     assert artifacts.priors_table(spec).to_dict("records") == [
         {"class": "Intercept", "prior": "normal(0.5, 0.25)"},

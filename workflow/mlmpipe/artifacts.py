@@ -93,13 +93,17 @@ def callout(kind: str, title: str, body: str) -> str:
     return f'::: {{.callout-{kind} title="{title}"}}\n{body.rstrip()}\n:::\n'
 
 
-def priors_table(spec: Any, frame: Mapping[str, Any] | None = None) -> pd.DataFrame:
+def priors_table(
+    spec: Any, frame: Mapping[str, Any] | None = None, max_rows: int | None = None
+) -> pd.DataFrame:
     """Return a model's priors as brms's ``prior_summary(fit)`` shows them: every class,
     coefficient and grouping factor, the defaults brms would use included; a row that
     inherits its class's prior shows it with source ``(vectorized)``, a flat one ``(flat)``.
 
     ``frame`` is the model's ``model_frame.json`` (its ``priors`` records); without it (or
-    for an older record without them) only the config's priors are listed.
+    for an older record without them) only the config's priors are listed. With ``max_rows``,
+    a longer table leaves out the rows of single coefficients that inherit their class's prior
+    (m1's 91 ``b_a`` rows).
     """
     records = list((frame or {}).get("priors") or [])
     if not records:
@@ -116,7 +120,9 @@ def priors_table(spec: Any, frame: Mapping[str, Any] | None = None) -> pd.DataFr
         if len(parent):
             table.loc[i, ["prior", "source"]] = [parent["prior"].iloc[0], "(vectorized)"]
     table.loc[table["prior"] == "", "prior"] = "(flat)"
-    return table[["prior", "class", "coef", "group", "nlpar", "source"]]
+    if max_rows is not None and len(table) > max_rows:
+        table = table[(table["coef"] == "") | (table["source"] != "(vectorized)")]
+    return table[["prior", "class", "coef", "group", "nlpar", "source"]].reset_index(drop=True)
 
 
 def model_text(spec: Any, frame: Mapping[str, Any]) -> str:
