@@ -169,10 +169,12 @@ def test_a_checked_in_program_of_another_formula_is_refused(workflow_copy):
     result = snakemake_in(workflow_copy, "--dry-run", "--cores", "1", timeout=300)
     assert result.returncode != 0
     assert (
-        "config: models.m3: model m3: stan/m3.stan is not the Stan program of its formula, "
-        "family and priors' families"
+        "config: models.m3: model m3: stan/m3.stan does not declare the data and parameters of "
+        "its formula, family and priors' families"
     ) in result.stdout + result.stderr
-    # a prior's value is data: the same program
+    # a prior's value is data, and a comment is the user's: the same program
+    program = workflow_copy / "stan" / "m3.stan"
+    program.write_text(program.read_text().replace("model {", "// edited\nmodel {", 1))
     m3 = config["models"]["m3"] | {
         "priors": {**config["models"]["m3"]["priors"], "b": "normal(0, 3)"}
     }

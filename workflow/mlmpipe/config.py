@@ -280,26 +280,34 @@ def formula_problems(config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _program_body(code: str) -> str:
-    """A Stan program without its opening comment lines (the generator's header)."""
-    lines = code.splitlines()
-    start = next((i for i, line in enumerate(lines) if not line.startswith("//")), 0)
-    return "\n".join(lines[start:])
+def _interface(code: str) -> list[str]:
+    """A Stan program's data and parameters blocks, comments and blank lines left out: what
+    the formula, family and prior families decide (a hand edit elsewhere is the user's)."""
+    out, block = [], ""
+    for line in code.splitlines():
+        text = line.split("//", 1)[0].strip()
+        if text.endswith("{") and not line.startswith(" "):
+            block = text[:-1].strip()
+        elif block in ("data", "parameters") and text and text != "}":
+            out.append(f"{block}: {text}")
+    return out
 
 
 def stale_program_problem(name: str, spec: Any, model: Any, repository: Path) -> str | None:
     """A problem when the checked-in ``stan/<name>.stan`` (not one the config names with
-    ``stan:``) is not the program of the model's formula, family and prior families."""
+    ``stan:``) does not declare the data and parameters of the model's formula, family and
+    prior families (it was generated from others)."""
     from mlmpipe.formula.stancode import generate
 
     path = repository / spec.stan_file
     if spec.generated or spec.stan_file != f"stan/{name}.stan" or not path.is_file():
         return None
-    if _program_body(path.read_text(encoding="utf-8")) == _program_body(generate(model)):
+    if _interface(path.read_text(encoding="utf-8")) == _interface(generate(model)):
         return None
     return (
-        f"models.{name}: model {name}: {spec.stan_file} is not the Stan program of its formula, "
-        f"family and priors' families (it was generated from others); regenerate it with "
+        f"models.{name}: model {name}: {spec.stan_file} does not declare the data and "
+        "parameters of its formula, family and priors' families (it was written for others); "
+        "regenerate it with "
         f"`python -m mlmpipe stancode --model {name} --data <mlm.csv> --output "
         f"{spec.stan_file}`, or delete it to have the pipeline generate results/{name}/model.stan"
     )
