@@ -7,6 +7,7 @@ only m6's per-model targets, with few iterations, in a scratch copy of the workf
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -136,6 +137,27 @@ def test_a_loo_group_of_models_fitted_to_other_rows_is_refused(workflow_copy):
     assert "LOO compares only models fitted to the same rows" in said
 
 
+def test_a_checked_in_program_of_another_formula_is_refused(workflow_copy):
+    config = yaml.safe_load((workflow_copy / "config/config.yaml").read_text())
+    m3 = config["models"]["m3"] | {"formula": "con ~ 1 + week + (1 + week | id)"}
+    add_models(workflow_copy, {"m3": m3})
+    result = snakemake_in(workflow_copy, "--dry-run", "--cores", "1", timeout=300)
+    assert result.returncode != 0
+    assert (
+        "config: models.m3: model m3: stan/m3.stan does not declare the data and parameters of "
+        "its formula, family and priors' families"
+    ) in result.stdout + result.stderr
+    # a prior's value is data, and a comment is the user's: the same program
+    program = workflow_copy / "stan" / "m3.stan"
+    program.write_text(program.read_text().replace("model {", "// edited\nmodel {", 1))
+    m3 = config["models"]["m3"] | {
+        "priors": {**config["models"]["m3"]["priors"], "b": "normal(0, 3)"}
+    }
+    add_models(workflow_copy, {"m3": m3})
+    result = snakemake_in(workflow_copy, "--dry-run", "--cores", "1", timeout=300)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-2000:]
+
+
 @pytest.mark.slow
 def test_an_added_model_is_fitted_summarised_and_reported(workflow_copy, cmdstan_dir):
     add_models(workflow_copy, {"m6": M6 | {"iter": 300, "warmup": 150, "chains": 2}})
@@ -161,23 +183,17 @@ def test_an_added_model_is_fitted_summarised_and_reported(workflow_copy, cmdstan
     assert "`m6` models `con` with the gaussian family" in section
     assert "normal(0.2, 0.5)" in section and "student_t(3, 0, 2.5)" not in section
 
+    # a prior's values are data: re-sampled, neither regenerated nor recompiled; a prior's
+    # family is code: both
+    def planned_rules(priors: dict) -> set[str]:
+        add_models(workflow_copy, {"m6": M6 | {"iter": 300, "warmup": 150, "chains": 2,
+                                               "priors": M6["priors"] | priors}})  # fmt: skip
+        plan = snakemake_in(workflow_copy, "--dry-run", "--cores", "2", "--", *targets)
+        return set(re.findall(r"^rule (\w+):", plan.stdout + plan.stderr, re.MULTILINE))
 
-def test_a_checked_in_program_of_another_formula_is_refused(workflow_copy):
-    config = yaml.safe_load((workflow_copy / "config/config.yaml").read_text())
-    m3 = config["models"]["m3"] | {"formula": "con ~ 1 + week + (1 + week | id)"}
-    add_models(workflow_copy, {"m3": m3})
-    result = snakemake_in(workflow_copy, "--dry-run", "--cores", "1", timeout=300)
-    assert result.returncode != 0
-    assert (
-        "config: models.m3: model m3: stan/m3.stan does not declare the data and parameters of "
-        "its formula, family and priors' families"
-    ) in result.stdout + result.stderr
-    # a prior's value is data, and a comment is the user's: the same program
-    program = workflow_copy / "stan" / "m3.stan"
-    program.write_text(program.read_text().replace("model {", "// edited\nmodel {", 1))
-    m3 = config["models"]["m3"] | {
-        "priors": {**config["models"]["m3"]["priors"], "b": "normal(0, 3)"}
-    }
-    add_models(workflow_copy, {"m3": m3})
-    result = snakemake_in(workflow_copy, "--dry-run", "--cores", "1", timeout=300)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-2000:]
+    assert planned_rules({"Intercept": "normal(0.3, 0.5)"}) == {
+        "model_data", "sample_model", "posterior", "report_model_section",
+    }  # fmt: skip
+    assert {"model_program", "compile_model"} <= planned_rules(
+        {"Intercept": "student_t(3, 0.3, 0.5)"}
+    )

@@ -8,7 +8,10 @@ from mlmpipe.formula.lecture import lecture_program
 from mlmpipe.rulekit import rule_script
 from mlmpipe.validation import read_processed
 
-with rule_script(snakemake, config_keys=("models.{model}",), record=False) as job:  # noqa: F821
+# The program gets a provenance record (its sha256): a run that finds it changed remakes it.
+# No config keys: a prior's values (data) leave the program as it is, so they must not make it
+# stale; the model_program rule reruns on the formula, family and prior families (params).
+with rule_script(snakemake, all_outputs=True) as job:  # noqa: F821
     name = job.wildcards.model
     entry = job.config["models"][name]
     try:
