@@ -185,3 +185,14 @@ def test_bernoulli_epred_is_the_probability(tmp_path, data):
     eta = (draws.draws_of(fit, "b_Intercept") + draws.draws_of(fit, "b_x") * frame["x"].iloc[0]
            + draws.draws_of(fit, "r_site")[:, site, 0])  # fmt: skip
     assert table[".epred"].to_numpy() == pytest.approx(inv_logit(eta))
+
+
+@pytest.mark.parametrize(("formula", "family"), FORMULAS[1:])
+def test_diagnostics_and_loo_read_any_formulas_posterior(tmp_path, data, formula, family):
+    from mlmpipe import diagnostics, loo
+
+    spec = spec_of(formula, family)
+    _, fit = fitted(tmp_path, spec, data)
+    checks = diagnostics.check_fit(fit.idata, model=spec.name)
+    assert set(checks["checks"]) >= {"rhat", "bulk_ess", "tail_ess", "divergent"}
+    assert loo.compute_loo(fit.idata, spec.name).n_obs == len(data)
