@@ -184,7 +184,8 @@ def brm(
     ``chains``. ``prior`` maps a class key (``b``, ``Intercept``, ``sd``, ``sigma``, ``cor``,
     ``nu``, ``b_<nlpar>``, ``sd_<group>``, ``cor_<group>``) to a brms prior string; the
     classes left out get brms's defaults. ``output_dir`` keeps CmdStan's CSVs and the data
-    (default: a temporary folder); ``name`` names the model in messages and tables.
+    (default: a temporary folder, removed once the draws are read); ``name`` names the model
+    in messages and tables.
 
     Raises:
         FormulaError: the formula or a prior cannot be read.
@@ -207,12 +208,16 @@ def brm(
     code = stancode.generate(model)
     exe, compiled = compiled_program(code, cache_dir)
     folder = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix="mlmpipe-brm-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    data_json = folder / "data.json"
-    write_text_atomic(data_json, json.dumps(model_data.stan_data) + "\n")
-    sampling.sample_model(spec, exe, data_json, folder / "fit", cmdstan=cmdstan_path(),
-                          parallel_chains=cores or chains)  # fmt: skip
-    idata = posterior.inference_data(model_data, folder / "fit")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        data_json = folder / "data.json"
+        write_text_atomic(data_json, json.dumps(model_data.stan_data) + "\n")
+        sampling.sample_model(spec, exe, data_json, folder / "fit", cmdstan=cmdstan_path(),
+                              parallel_chains=cores or chains)  # fmt: skip
+        idata = posterior.inference_data(model_data, folder / "fit")  # read into memory
+    finally:
+        if not output_dir:
+            shutil.rmtree(folder, ignore_errors=True)
     fit = Fit(idata=idata, spec=spec, levels=model_data.frame.levels)
     return BrmsFit(fit, code, model_data.stan_data, model.frame.data, exe, compiled,
                    variables(model))  # fmt: skip
