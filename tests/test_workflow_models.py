@@ -98,11 +98,11 @@ def test_an_added_model_gets_a_generated_program_and_every_per_model_job(workflo
             "the data has no column 'weeks'",
         ),
         (
-            "con ~ 1 + week + factor(site) + (1 | id)",
+            "con ~ 1 + week + group + (1 | id)",
             "gaussian",
-            'config: models.m7: model m7: formula "con ~ 1 + week + factor(site) + (1 | id)": '
-            "term 'factor(site)': factor 'factor(site)' (column 'site') has 1 level (A) in the "
-            "rows used; a factor needs at least two",
+            'config: models.m7: model m7: formula "con ~ 1 + week + group + (1 | id)": '
+            "term 'group': factor 'group' (column 'group') has 1 level (PD) in the rows used; a "
+            "factor needs at least two",
         ),
         (
             "con ~ 1 + week + (1 | id)",
@@ -115,8 +115,8 @@ def test_an_added_model_gets_a_generated_program_and_every_per_model_job(workflo
 def test_bad_input_stops_the_dry_run_naming_model_term_and_column(
     workflow_copy, tmp_path, formula, family, expected
 ):
-    data = tmp_path / "mlm-site.csv"
-    pd.read_csv(MLM_CSV).assign(site="A").to_csv(data, index=False)
+    data = tmp_path / "mlm-one-group.csv"  # every person in group PD
+    pd.read_csv(MLM_CSV).assign(group="PD").to_csv(data, index=False)
     add_models(workflow_copy, {"m7": {"formula": formula, "family": family, "iter": 20,
                                       "warmup": 10}})  # fmt: skip
     result = snakemake_in(workflow_copy, "--dry-run", "--cores", "1", data=data, timeout=300)

@@ -346,13 +346,15 @@ def data_problems(config: Mapping[str, Any], data: Any, repository: Path = Path(
     return problems
 
 
-def read_data_here(source: Path) -> Any:
-    """The data set at ``source`` (CSV) as a data frame, or None when it cannot be read."""
-    import pandas as pd
+def read_data_here(source: Path, groups: Sequence[str] | None = None) -> Any:
+    """The data set at ``source`` as the pipeline's data stage reads it (checked and typed,
+    :func:`mlmpipe.validation.read_mlm_csv`), or None when it has a problem: the data stage
+    then reports it, with its own messages."""
+    from mlmpipe.validation import DEFAULT_GROUPS, read_mlm_csv
 
     try:
-        return pd.read_csv(source, encoding="utf-8-sig")
-    except (OSError, ValueError, UnicodeDecodeError):
+        return read_mlm_csv(source, groups=groups or DEFAULT_GROUPS)
+    except (OSError, ValueError, MlmpipeError):
         return None
 
 
@@ -374,7 +376,8 @@ def check_inputs(config: Mapping[str, Any], *, repository: Path) -> None:
     ids = data_ids(source) if source.is_file() else None
     if ids:
         problems += highlight_problems(config, ids)
-        data = read_data_here(source) if not problems else None
+        groups = (config.get("data") or {}).get("groups")
+        data = read_data_here(source, groups) if not problems else None
         if data is not None:
             problems += data_problems(config, data, repository)
     if problems:
