@@ -29,11 +29,33 @@ def test_r_print_lays_out_a_character_vector_as_r_does():
     assert artifacts.r_print([]) == "character(0)"
 
 
-def test_priors_table_reads_like_brms():
-    spec = SimpleNamespace(priors={"Intercept": {"family": "normal", "mu": 0.5, "sigma": 0.25},
-                                   "sd": {"family": "exponential", "rate": 1}})  # fmt: skip
-    table = artifacts.priors_table(spec)
-    assert table.to_dict("records") == [
+def test_priors_table_reads_like_brms_prior_summary():
+    spec = SimpleNamespace(priors={"Intercept": "normal(0.5, 0.25)", "sd": "exponential(1)"})
+    frame = {"priors": [
+        {"prior": "", "class": "b", "coef": "", "group": "", "nlpar": "", "source": "default"},
+        {"prior": "", "class": "b", "coef": "week", "group": "", "nlpar": "", "source": "default"},
+        {"prior": "normal(0.5, 0.25)", "class": "Intercept", "coef": "", "group": "",
+         "nlpar": "", "source": "user"},
+        {"prior": "exponential(1)", "class": "sd", "coef": "", "group": "", "nlpar": "",
+         "source": "user"},
+        {"prior": "", "class": "sd", "coef": "", "group": "id", "nlpar": "", "source": "default"},
+        {"prior": "", "class": "sd", "coef": "x", "group": "id", "nlpar": "", "source": "default"},
+    ]}  # fmt: skip
+    table = artifacts.priors_table(spec, frame)
+    assert table[["prior", "class", "coef", "group", "source"]].values.tolist() == [
+        ["(flat)", "b", "", "", "default"],
+        ["(flat)", "b", "week", "", "default"],
+        ["normal(0.5, 0.25)", "Intercept", "", "", "user"],
+        ["exponential(1)", "sd", "", "", "user"],
+        ["exponential(1)", "sd", "", "id", "(vectorized)"],
+        ["exponential(1)", "sd", "x", "id", "(vectorized)"],
+    ]
+    # a long table leaves out the coefficients that only inherit their class's prior
+    assert artifacts.priors_table(spec, frame, max_rows=4)["coef"].tolist() == [
+        "", "week", "", "", "",
+    ]  # fmt: skip
+    # without a record, the config's priors
+    assert artifacts.priors_table(spec).to_dict("records") == [
         {"class": "Intercept", "prior": "normal(0.5, 0.25)"},
         {"class": "sd", "prior": "exponential(1)"},
     ]

@@ -28,7 +28,7 @@ from test_end_to_end import REPO, snakemake
 pytestmark = [pytest.mark.slow, needs_mlm]
 
 CONFIG_FILE = REPO / "config" / "config.yaml"
-M3_PRIOR = {"m3": {"priors": {"b": {"family": "normal", "mu": 0, "sigma": 2}}}}
+M3_PRIOR = {"m3": {"priors": {"b": "normal(0, 2)"}}}
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +144,7 @@ def test_a_prior_given_with_config_makes_m3s_fit_and_descendants_stale(tree, cle
     changed["models"]["m3"]["priors"] |= M3_PRIOR["m3"]["priors"]
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(changed))
     entries = check_exactly_downstream(tree, clean, *config, config_file=tmp_path / "config.yaml")
-    assert "config models.m3 changed: models.m3.priors.b.sigma: 1 -> 2" in \
+    assert 'config models.m3 changed: models.m3.priors.b: "normal(0, 1)" -> "normal(0, 2)"' in \
         entries["results/m3/fit"][1]  # fmt: skip
     assert entries["results/m4/fit"][0] == "ok"
     assert entries["results/figures/m3_trajectories.png"][0] == "stale"

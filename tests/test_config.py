@@ -81,22 +81,45 @@ def _drop(path: str) -> Callable[[dict[str, Any]], None]:
         (_set("models.m2.itr", 3), "config: models.m2.itr: unknown key (expected one of: formula"),
         (_set("datas", {}), "config: datas: unknown key (expected one of: data, sampling"),
         (
-            _set("models.m2.priors.sd", {"family": "cauchy", "mu": 0, "sigma": 1}),
-            "config: models.m2.priors.sd.family: 'cauchy' is not one of "
-            "['normal', 'exponential', 'lkj']",
+            _set("models.m2.priors.sd", "foo(0, 1)"),
+            "config: models.m2.priors: model m2: prior sd='foo(0, 1)': unsupported distribution "
+            "'foo'",
         ),
         (
-            _set("models.m2.priors.sd", {"family": "normal", "mu": 0, "sigma": 1, "rate": 1}),
-            "config: models.m2.priors.sd.rate: unknown key (expected one of: family, mu, sigma)",
-        ),
-        (_drop("models.m5.priors.cor.eta"), "config: models.m5.priors.cor.eta: required key"),
-        (
-            _set("models.m3.priors.sigma", {"family": "exponential", "rate": 0}),
-            "config: models.m3.priors.sigma.rate: 0 is less than or equal to the minimum of 0",
+            _set("models.m2.priors.sd", "normal(0, 1, 1)"),
+            "config: models.m2.priors: model m2: prior sd='normal(0, 1, 1)': normal takes 2 "
+            "argument(s) (mu, sigma), not 3",
         ),
         (
-            _set("models.m3.priors.slope", {"family": "normal", "mu": 0, "sigma": 1}),
-            "config: models.m3.priors.slope: unknown key (expected one of: b, Intercept, sd",
+            _set("models.m5.priors.cor", "lkj()"),
+            "config: models.m5.priors: model m5: prior cor='lkj()': lkj takes 1 argument(s)",
+        ),
+        (
+            _set("models.m3.priors.sigma", "exponential(0)"),
+            "config: models.m3.priors: model m3: prior sigma='exponential(0)': rate must be a "
+            "finite positive number",
+        ),
+        (
+            _set("models.m3.priors.sigma", {"family": "exponential", "rate": 1}),
+            "config: models.m3.priors.sigma: {'family': 'exponential', 'rate': 1} is not of type "
+            "'string'",
+        ),
+        (
+            _set("models.m3.priors.slope", "normal(0, 1)"),
+            "config: models.m3.priors.slope: not a valid key",
+        ),
+        (
+            _set("models.m3.formula", "con ~ 1 + log(week) + (1 | id)"),
+            'config: models.m3.formula: model m3: formula "con ~ 1 + log(week) + (1 | id)": at '
+            "position 10: unsupported term 'log(week)'",
+        ),
+        (
+            _set("models.m3.family", "weibull"),
+            "config: models.m3.family: 'weibull' is not one of ['gaussian', 'student'",
+        ),
+        (
+            _set("models.m3.response", "con"),
+            "config: models.m3.response: unknown key (expected one of: formula, family",
         ),
         (_set("sampling.adapt_delta", 1.2), "config: sampling.adapt_delta: 1.2 is greater than"),
         (_set("models.m4.warmup", 5000), "config: models.m4.warmup: 5000 must be less than"),

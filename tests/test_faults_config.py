@@ -30,13 +30,15 @@ CASES = [
         id="missing-stan-file",
     ),
     pytest.param(
-        ["models={'m2': {'priors': {'sd': {'family': 'exponential', 'rate': -1}}}}"],
-        "config: models.m2.priors.sd.rate: -1 is less than or equal to the minimum of 0",
+        ["models={'m2': {'priors': {'sd': 'exponential(-1)'}}}"],
+        "config: models.m2.priors: model m2: prior sd='exponential(-1)': rate must be a finite "
+        "positive number",
         id="negative-prior-rate",
     ),
     pytest.param(
-        ["models={'m3': {'priors': {'b': {'family': 'normal', 'mu': 0, 'sigma': -0.5}}}}"],
-        "config: models.m3.priors.b.sigma: -0.5 is less than or equal to the minimum of 0",
+        ["models={'m3': {'priors': {'b': 'normal(0, -0.5)'}}}"],
+        "config: models.m3.priors: model m3: prior b='normal(0, -0.5)': sigma must be a finite "
+        "positive number",
         id="negative-prior-scale",
     ),
     pytest.param(

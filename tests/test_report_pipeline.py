@@ -123,7 +123,7 @@ def _report_jobs(planned: set[tuple[str, str]]) -> set[tuple[str, str]]:
 
 
 def test_a_prior_change_in_m3_reexecutes_only_the_sections_that_read_m3(run):
-    prior = {"m3": {"priors": {"b": {"family": "normal", "mu": 0, "sigma": 2}}}}
+    prior = {"m3": {"priors": {"b": "normal(0, 2)"}}}
     planned = jobs_planned(snakemake(run, "--dry-run", "--config", "models=" + json.dumps(prior)))
     assert ("sample_model", "model=m3") in planned and ("posterior", "model=m3") in planned
     assert not any(rule == "compile_model" for rule, _ in planned)

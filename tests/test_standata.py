@@ -11,6 +11,7 @@ import pytest
 import yaml
 from mlm_data import require_mlm
 from mlmpipe import models, standata
+from mlmpipe.formula import FormulaError, ModelInputError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,17 +42,13 @@ def frame() -> pd.DataFrame:
 
 
 VARYING_SLOPES = {
-    "formula": ["con ~ 1 + week + (1 + week | id)"],
-    "response": "con",
-    "intercept": True,
-    "population": ["week"],
-    "varying": {"group": "id", "terms": ["Intercept", "week"]},
+    "formula": "con ~ 1 + week + (1 + week | id)",
     "priors": {
-        "Intercept": {"family": "normal", "mu": 0, "sigma": 1},
-        "b": {"family": "normal", "mu": 0, "sigma": 1},
-        "sd": {"family": "exponential", "rate": 1},
-        "sigma": {"family": "exponential", "rate": 2},
-        "cor": {"family": "lkj", "eta": 1},
+        "Intercept": "normal(0, 1)",
+        "b": "normal(0, 1)",
+        "sd": "exponential(1)",
+        "sigma": "exponential(2)",
+        "cor": "lkj(1)",
     },
 }
 
@@ -87,15 +84,11 @@ def test_intercept_models_get_a_column_of_ones_first_in_X(frame):
 def test_intercept_only_formula_has_no_population_design(frame):
     spec = spec_from(
         {
-            "formula": ["con ~ 1 + (1 | id)"],
-            "response": "con",
-            "intercept": True,
-            "population": [],
-            "varying": {"group": "id", "terms": ["Intercept"]},
+            "formula": "con ~ 1 + (1 | id)",
             "priors": {
-                "Intercept": {"family": "normal", "mu": 0, "sigma": 1.5},
-                "sd": {"family": "exponential", "rate": 1},
-                "sigma": {"family": "exponential", "rate": 1},
+                "Intercept": "normal(0, 1.5)",
+                "sd": "exponential(1)",
+                "sigma": "exponential(1)",
             },
         }
     )
@@ -108,16 +101,8 @@ def test_intercept_only_formula_has_no_population_design(frame):
 def test_zero_plus_week_plus_group_codes_every_group_level(frame):
     spec = spec_from(
         {
-            "formula": ["con ~ 0 + week + group + (1 | id)"],
-            "response": "con",
-            "intercept": False,
-            "population": ["week", "group"],
-            "varying": {"group": "id", "terms": ["Intercept"]},
-            "priors": {
-                "b": {"family": "normal", "mu": 0, "sigma": 1},
-                "sd": {"family": "exponential", "rate": 1},
-                "sigma": {"family": "exponential", "rate": 1},
-            },
+            "formula": "con ~ 0 + week + group + (1 | id)",
+            "priors": {"b": "normal(0, 1)", "sd": "exponential(1)", "sigma": "exponential(1)"},
         }
     )
     data = standata.build_model_data(spec, frame)
@@ -137,34 +122,39 @@ def test_priors_are_passed_as_data(frame):
     assert sd["prior_only"] == 0
 
 
-def test_a_prior_family_the_program_does_not_implement_is_refused(frame):
+def test_another_prior_family_is_other_stan_code_with_its_parameters_as_data(frame):
     entry = json.loads(json.dumps(VARYING_SLOPES))
-    entry["priors"]["sd"] = {"family": "student_t", "df": 3, "mu": 0, "sigma": 2.5}
-    with pytest.raises(standata.PriorError) as error:
-        standata.build_model_data(spec_from(entry, "m5"), frame)
-    assert str(error.value) == (
-        "model m5: the prior for class 'sd' is 'student_t' in the config, but stan/m5.stan "
-        "implements exponential(rate); change the config's family to 'exponential' or edit "
-        "the Stan program"
-    )
+    entry["priors"]["sd"] = "student_t(3, 0, 2.5)"
+    data = standata.build_model_data(spec_from(entry, "m5"), frame)
+    sd = data.stan_data
+    assert (sd["prior_sd_nu"], sd["prior_sd_mu"], sd["prior_sd_sigma"]) == (3.0, 0.0, 2.5)
+    assert "prior_sd_rate" not in sd
 
 
-def test_a_missing_or_extra_prior_class_is_named(frame):
+def test_a_class_left_out_gets_brms_default_and_an_unknown_key_is_named(frame):
     entry = json.loads(json.dumps(VARYING_SLOPES))
     del entry["priors"]["cor"]
-    with pytest.raises(standata.PriorError, match="no prior for class 'cor'"):
-        standata.build_model_data(spec_from(entry), frame)
+    assert standata.build_model_data(spec_from(entry), frame).stan_data["prior_cor_eta"] == 1.0
     entry = json.loads(json.dumps(VARYING_SLOPES))
-    entry["priors"]["shape"] = {"family": "gamma"}
-    with pytest.raises(standata.PriorError, match=r"class\(es\) shape"):
+    entry["priors"]["sd_group"] = "exponential(1)"
+    with pytest.raises(ModelInputError, match=r"^model t: .*prior 'sd_group' matches no param"):
         standata.build_model_data(spec_from(entry), frame)
 
 
 def test_a_non_positive_prior_scale_is_refused(frame):
     entry = json.loads(json.dumps(VARYING_SLOPES))
-    entry["priors"]["sigma"]["rate"] = 0
-    with pytest.raises(standata.PriorError, match="rate = 0; it must be a finite positive"):
+    entry["priors"]["sigma"] = "exponential(0)"
+    with pytest.raises(FormulaError, match="rate must be a finite positive number"):
         standata.build_model_data(spec_from(entry), frame)
+
+
+def test_data_json_holds_what_the_program_declares_in_the_pipelines_order(frame):
+    data = standata.build_model_data(spec_from(VARYING_SLOPES), frame)
+    assert list(data.stan_data) == [
+        "N", "Y", "K", "X", "N_1", "M_1", "J_1", "Z_1_1", "Z_1_2", "NC_1", "prior_only",
+        "prior_b_mu", "prior_b_sigma", "prior_Intercept_mu", "prior_Intercept_sigma",
+        "prior_sd_rate", "prior_cor_eta", "prior_sigma_rate",
+    ]  # fmt: skip
 
 
 def test_the_lectures_models_use_219_or_216_rows_and_91_or_88_people(config_specs):

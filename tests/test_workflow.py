@@ -108,6 +108,8 @@ def expected_job_counts(config: dict) -> dict[str, int]:
         rule: len({config["lecture"][role] for role in roles}) or 1
         for rule, roles in DRAW_RULE_ROLES.items()
     }
+    generated = [m for m in config["models"] if not (REPO_ROOT / f"stan/{m}.stan").is_file()]
+    counts |= {"model_program": len(generated)} if generated else {}
     counts |= {
         "loo_compare": len(config["loo_compare"]),
         "figure": len(FIGURES),
@@ -130,13 +132,18 @@ def job_stats(plan: str) -> dict[str, int]:
         {},
         # another config plans other counts: one model in both covariate parts, one comparison
         {"lecture": {"level2_covariate": "m3"}, "loo_compare": {"m3_m5": ["m3", "m5"]}},
+        # a model of the instructor's own, whose Stan program the pipeline generates
+        {"models": {"m6": {"formula": "con ~ 1 + week * group + (1 + week | id)",
+                           "priors": {"b": "normal(0, 1)"}, "iter": 2000, "warmup": 1000}},
+         "loo_compare": {"m3_m4_m5_m6": ["m3", "m4", "m5", "m6"]}},  # fmt: skip
     ],
-    ids=["lecture-config", "other-config"],
+    ids=["lecture-config", "other-config", "own-model"],
 )
 def test_dry_run_plans_the_whole_pipeline(workflow_copy: Path, override: dict) -> None:
     config = yaml.safe_load(CONFIG_FILE.read_text())
     if override:
-        config["lecture"] |= override["lecture"]
+        config["lecture"] |= override.get("lecture", {})
+        config["models"] |= override.get("models", {})
         config["loo_compare"] = override["loo_compare"]
         (workflow_copy / "config" / "config.yaml").write_text(yaml.safe_dump(config))
     result = run_in_copy(workflow_copy, "--dry-run", "--cores", "4", timeout=300)

@@ -9,7 +9,19 @@ code and data; generates ``stan/m*.stan``), ``standata``, ``sampling`` and ``pos
 ``compare`` (brms-style tables), ``draws`` (tidybayes's verbs) and ``tables`` (the pipeline's
 draw tables), ``figures`` (plotnine, with the figure registry), ``artifacts`` and ``report``
 (the course report), ``provenance`` (records and audit), ``rulekit``, ``runinfo``, ``fileio``
-and ``errors`` (shared glue).
+and ``errors`` (shared glue). ``fitting`` holds :func:`brm`, brms's ``brm()`` in Python
+(``mlmpipe.brm(formula, data, family=..., prior=...)``), loaded on first use.
 """
 
 __version__ = "0.1.0"
+
+__all__ = ["brm"]
+
+
+def __getattr__(name: str):
+    """``mlmpipe.brm`` is imported on first use, so ``import mlmpipe`` stays cheap."""
+    if name == "brm":
+        from mlmpipe.fitting import brm
+
+        return brm
+    raise AttributeError(f"module 'mlmpipe' has no attribute {name!r}")

@@ -93,14 +93,73 @@ def callout(kind: str, title: str, body: str) -> str:
     return f'::: {{.callout-{kind} title="{title}"}}\n{body.rstrip()}\n:::\n'
 
 
-def priors_table(spec: Any) -> pd.DataFrame:
-    """Return a model's priors as brms prints them: one row per class, ``normal(0, 1.5)``."""
-    rows = []
-    for cls, prior in spec.priors.items():
-        values = ", ".join(f"{v:g}" if isinstance(v, float) else str(v)
-                           for k, v in prior.items() if k != "family")  # fmt: skip
-        rows.append({"class": cls, "prior": f"{prior['family']}({values})"})
-    return pd.DataFrame(rows)
+def priors_table(
+    spec: Any, frame: Mapping[str, Any] | None = None, max_rows: int | None = None
+) -> pd.DataFrame:
+    """Return a model's priors as brms's ``prior_summary(fit)`` shows them: every class,
+    coefficient and grouping factor, the defaults brms would use included; a row that
+    inherits its class's prior shows it with source ``(vectorized)``, a flat one ``(flat)``.
+
+    ``frame`` is the model's ``model_frame.json`` (its ``priors`` records); without it (or
+    for an older record without them) only the config's priors are listed. With ``max_rows``,
+    a longer table leaves out the rows of single coefficients that inherit their class's prior
+    (m1's 91 ``b_a`` rows).
+    """
+    records = list((frame or {}).get("priors") or [])
+    if not records:
+        return pd.DataFrame({"class": list(spec.priors), "prior": list(spec.priors.values())})
+    table = pd.DataFrame(records).fillna("")
+    inherited = table["prior"] == ""
+    for i in table.index[inherited]:
+        row = table.loc[i]
+        parent = table[(table["class"] == row["class"]) & (table["nlpar"] == row["nlpar"])
+                       & (table["coef"] == "") & (table["prior"] != "")]  # fmt: skip
+        if row["group"]:
+            own = parent[parent["group"] == row["group"]]
+            parent = own if len(own) else parent[parent["group"] == ""]
+        if len(parent):
+            table.loc[i, ["prior", "source"]] = [parent["prior"].iloc[0], "(vectorized)"]
+    table.loc[table["prior"] == "", "prior"] = "(flat)"
+    if max_rows is not None and len(table) > max_rows:
+        table = table[(table["coef"] == "") | (table["source"] != "(vectorized)")]
+    return table[["prior", "class", "coef", "group", "nlpar", "source"]].reset_index(drop=True)
+
+
+def model_text(spec: Any, frame: Mapping[str, Any]) -> str:
+    """Return a few lines saying what a model without a lecture text is: its family and
+    response, its population- and group-level terms, the rows it uses and where its priors
+    come from (built from the formula and its ``model_frame.json``)."""
+    from mlmpipe.formula import parse_formula
+
+    bf = parse_formula(spec.formula_arg)
+    link = {"gaussian": "identity", "student": "identity", "bernoulli": "logit",
+            "binomial": "logit", "poisson": "log"}[spec.family]  # fmt: skip
+    lines = [
+        f"`{spec.name}` models `{bf.response}` with the {spec.family} family "
+        f"(link: {link}). brms formula: `{bf.display}`.",
+        "",
+    ]
+    coefs = [f"`b_{c}`" for c in frame.get("coefficients", [])]
+    intercept = bf.population is not None and bf.population.intercept
+    lines.append(
+        "- Population-level effects: "
+        + ", ".join((["`b_Intercept`"] if intercept else []) + coefs or ["none"])
+        + "."
+    )
+    for g in bf.groups:
+        terms = (["Intercept"] if g.formula.intercept else []) + [t.label for t in g.formula.terms]
+        kind = "correlated" if g.correlated and len(terms) > 1 else "uncorrelated"
+        levels = frame.get("groups", {}).get(g.group, "?")
+        lines.append(
+            f"- Group-level effects of `{', '.join(terms)}` varying over the {levels} levels of "
+            f"`{g.group}`" + (f" ({kind})." if len(terms) > 1 else ".")
+        )
+    given = ", ".join(f"`{k}`" for k in spec.priors) or "none"
+    lines.append(
+        f"- Priors set in the config: {given}; every other class gets brms's default "
+        "(the table below lists them all, as brms's `prior_summary()` does)."
+    )
+    return "\n".join(lines) + "\n"
 
 
 def r_print(values: list[str], width: int = 80) -> str:

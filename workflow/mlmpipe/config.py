@@ -127,9 +127,9 @@ def _schema_errors(config: Any, schema: Mapping[str, Any]) -> Iterator[Validatio
 
 
 def consistency_problems(config: Mapping[str, Any]) -> list[str]:
-    """Return what the schema cannot express: ``warmup`` below ``iter`` for every model, and
-    LOO comparisons and lecture roles that name defined models. Each problem names the
-    dotted key."""
+    """Return what the schema cannot express: ``warmup`` below ``iter`` for every model,
+    LOO comparisons and lecture roles that name defined models, and formulas and prior
+    strings that read (:func:`formula_problems`). Each problem names the dotted key."""
     problems: list[str] = []
     models = config.get("models") or {}
     for name, model in models.items():
@@ -153,7 +153,7 @@ def consistency_problems(config: Mapping[str, Any]) -> list[str]:
             problems.append(
                 f"lecture.{role}: {model!r} is not a model (models: {', '.join(models)})"
             )
-    return problems
+    return problems + formula_problems(config)
 
 
 _JSON_TYPES: dict[str, Callable[[Any], bool]] = {
@@ -216,11 +216,14 @@ def validate_config(
 
 
 def stan_file_problems(config: Mapping[str, Any], roots: Sequence[Path]) -> list[str]:
-    """Return a problem for every model whose Stan program is in none of ``roots`` (the
-    working directory, then the repository); each names the model's ``stan`` key."""
+    """Return a problem for every model whose ``stan`` key names a program in none of
+    ``roots`` (the working directory, then the repository). A model without the key uses
+    ``stan/<name>.stan`` when it exists and a generated program otherwise."""
     problems = []
     for name, model in (config.get("models") or {}).items():
-        stan = Path(model.get("stan", f"stan/{name}.stan"))
+        if "stan" not in model:
+            continue
+        stan = Path(model["stan"])
         candidates = [stan] if stan.is_absolute() else [root / stan for root in roots]
         if not any(path.is_file() for path in candidates):
             where = f"models.{name}.stan" if "stan" in model else f"models.{name}"
@@ -257,11 +260,110 @@ def highlight_problems(config: Mapping[str, Any], ids: set[int]) -> list[str]:
     return problems
 
 
+def formula_problems(config: Mapping[str, Any]) -> list[str]:
+    """Return a problem for every model whose formula or a prior string cannot be read
+    (each names the model's key, the model and the term)."""
+    from mlmpipe.formula import FormulaError, parse_formula
+    from mlmpipe.models import prior_families
+
+    problems = []
+    for name, model in (config.get("models") or {}).items():
+        formula = model["formula"]
+        try:
+            parse_formula(formula if isinstance(formula, str) else list(formula))
+        except FormulaError as error:
+            problems.append(f"models.{name}.formula: model {name}: {error}")
+        try:
+            prior_families(model.get("priors") or {})
+        except FormulaError as error:
+            problems.append(f"models.{name}.priors: model {name}: {error}")
+    return problems
+
+
+def _interface(code: str) -> list[str]:
+    """A Stan program's data and parameters blocks, comments and blank lines left out: what
+    the formula, family and prior families decide (a hand edit elsewhere is the user's)."""
+    out, block = [], ""
+    for line in code.splitlines():
+        text = line.split("//", 1)[0].strip()
+        if text.endswith("{") and not line.startswith(" "):
+            block = text[:-1].strip()
+        elif block in ("data", "parameters") and text and text != "}":
+            out.append(f"{block}: {text}")
+    return out
+
+
+def stale_program_problem(name: str, spec: Any, model: Any, repository: Path) -> str | None:
+    """A problem when the checked-in ``stan/<name>.stan`` (not one the config names with
+    ``stan:``) does not declare the data and parameters of the model's formula, family and
+    prior families (it was generated from others)."""
+    from mlmpipe.formula.stancode import generate
+
+    path = repository / spec.stan_file
+    if spec.generated or spec.stan_file != f"stan/{name}.stan" or not path.is_file():
+        return None
+    if _interface(path.read_text(encoding="utf-8")) == _interface(generate(model)):
+        return None
+    return (
+        f"models.{name}: model {name}: {spec.stan_file} does not declare the data and "
+        "parameters of its formula, family and priors' families (it was written for others); "
+        "regenerate it with "
+        f"`python -m mlmpipe stancode --model {name} --data <mlm.csv> --output "
+        f"{spec.stan_file}`, or delete it to have the pipeline generate results/{name}/model.stan"
+    )
+
+
+def data_problems(config: Mapping[str, Any], data: Any, repository: Path = Path(".")) -> list[str]:
+    """Return what only the data shows: a model whose formula names an unknown variable, a
+    factor with one level, a response its family cannot have, a prior key it has no
+    parameter for, a checked-in program written for another formula
+    (:func:`stale_program_problem`); and a ``loo_compare`` group whose models are not fitted
+    to the same rows (the rows left after dropping those with a missing value in a formula
+    variable)."""
+    from mlmpipe.formula import FormulaError, ModelInputError, build_model
+    from mlmpipe.models import load_specs
+
+    problems, rows = [], {}
+    for name, spec in load_specs(config, repository).items():
+        try:
+            model = build_model(spec.formula_arg, data, spec.family, dict(spec.priors))
+        except (FormulaError, ModelInputError) as error:
+            problems.append(f"models.{name}: model {name}: {error}")
+            continue
+        problems += [p for p in [stale_program_problem(name, spec, model, repository)] if p]
+        rows[name] = model.frame.rows
+    for group, names in (config.get("loo_compare") or {}).items():
+        fitted = [n for n in names if n in rows]
+        for other in fitted[1:]:
+            if rows[other] != rows[fitted[0]]:
+                only = sorted(set(rows[fitted[0]]) ^ set(rows[other]))
+                problems.append(
+                    f"loo_compare.{group}: {other} is fitted to {len(rows[other])} rows and "
+                    f"{fitted[0]} to {len(rows[fitted[0]])} (they differ in {len(only)} rows, "
+                    f"the first data row {only[0] + 2}); LOO compares only models fitted to "
+                    "the same rows"
+                )
+    return problems
+
+
+def read_data_here(source: Path, groups: Sequence[str] | None = None) -> Any:
+    """The data set at ``source`` as the pipeline's data stage reads it (checked and typed,
+    :func:`mlmpipe.validation.read_mlm_csv`), or None when it has a problem: the data stage
+    then reports it, with its own messages."""
+    from mlmpipe.validation import DEFAULT_GROUPS, read_mlm_csv
+
+    try:
+        return read_mlm_csv(source, groups=groups or DEFAULT_GROUPS)
+    except (OSError, ValueError, MlmpipeError):
+        return None
+
+
 def check_inputs(config: Mapping[str, Any], *, repository: Path) -> None:
     """Check what a validated config names outside itself, before any job runs: every
-    model's Stan program exists (in the working directory or ``repository``), and every
-    highlighted id is in the data when the data is already here (``data.local_copy``, else
-    ``data/raw/mlm.csv``).
+    model's formula and priors can be read, every ``stan`` program exists (in the working
+    directory or ``repository``), and, when the data is already here (``data.local_copy``,
+    else ``data/raw/mlm.csv``), every model can be built from it (:func:`data_problems`) and
+    every highlighted id is in it.
 
     Raises:
         ConfigError: naming the key of each problem.
@@ -274,5 +376,9 @@ def check_inputs(config: Mapping[str, Any], *, repository: Path) -> None:
     ids = data_ids(source) if source.is_file() else None
     if ids:
         problems += highlight_problems(config, ids)
+        groups = (config.get("data") or {}).get("groups")
+        data = read_data_here(source, groups) if not problems else None
+        if data is not None:
+            problems += data_problems(config, data, repository)
     if problems:
         raise ConfigError(problems)

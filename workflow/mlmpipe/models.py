@@ -1,7 +1,10 @@
-"""Model specifications, model frames and design matrices, named as brms names them.
+"""Model frames and design matrices of the lecture's model shapes, named as brms names them.
 
-A :class:`ModelSpec` is the structure of one of the lecture's brms formulas, read from the
-``models`` section of the config. From a spec and the processed data this module builds:
+A :class:`ModelSpec` (from :mod:`mlmpipe.specs`, re-exported here) is one model of the
+config's ``models`` section; for the lecture's shapes it also holds their structure
+(population terms, grouping factor and its terms). Any other formula's design is
+:mod:`mlmpipe.formula`'s. From a lecture-shaped spec and the processed data this module
+builds:
 
 - the *model frame*: the rows with no missing value in any variable of the formula
   (brms drops such rows for that model), with the count of dropped rows;
@@ -20,125 +23,29 @@ column ``x``, as the lecture's ``id.f = as.factor(id)``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mlmpipe.errors import MlmpipeError
-
-FACTOR_SUFFIX = ".f"
+from mlmpipe.specs import (  # noqa: F401  (re-exported: the spec is part of this module's API)
+    FACTOR_SUFFIX,
+    ModelSpec,
+    VaryingSpec,
+    formula_columns,
+    load_specs,
+    prior_families,
+    prior_strings,
+    source_column,
+    spec_from_dict,
+    spec_to_dict,
+)
 
 
 class ModelDataError(MlmpipeError, ValueError):
     """Raised when a data frame cannot be used with a model (missing column, unknown level)."""
-
-
-@dataclass(frozen=True)
-class VaryingSpec:
-    """Group-level (varying) effects ``(terms | group)``; correlated when more than one term."""
-
-    group: str
-    terms: tuple[str, ...]
-
-    @property
-    def correlated(self) -> bool:
-        """True when the terms have a correlation matrix (brms's default for ``(1 + x | g)``)."""
-        return len(self.terms) > 1
-
-    @property
-    def predictors(self) -> tuple[str, ...]:
-        """Data columns the varying terms use (``Intercept`` uses none)."""
-        return tuple(t for t in self.terms if t != "Intercept")
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """The structure, priors and sampler settings of one model."""
-
-    name: str
-    formula: tuple[str, ...]
-    response: str
-    intercept: bool
-    population: tuple[str, ...]
-    varying: VaryingSpec | None
-    priors: Mapping[str, Mapping[str, Any]]
-    iter: int
-    warmup: int
-    chains: int
-    seed: int
-    adapt_delta: float = 0.8
-    max_treedepth: int = 10
-    nlpar: str | None = None
-    description: str = ""
-    stan_file: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def num_samples(self) -> int:
-        """Post-warmup draws per chain (brms's ``iter - warmup``)."""
-        return self.iter - self.warmup
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """Data columns of every variable in the formula, in formula order, without repeats."""
-        names = [self.response, *(source_column(p) for p in self.population)]
-        if self.varying is not None:
-            names += [self.varying.group, *self.varying.predictors]
-        return tuple(dict.fromkeys(names))
-
-    @property
-    def predictor_columns(self) -> tuple[str, ...]:
-        """Data columns needed to compute the linear predictor (every column but the response)."""
-        return tuple(c for c in self.columns if c != self.response)
-
-    @property
-    def formula_text(self) -> str:
-        """The brms formula as brms prints it, continuation lines indented."""
-        return "\n         ".join(self.formula)
-
-
-def source_column(predictor: str) -> str:
-    """Return the data column a predictor reads (``id.f`` reads ``id``)."""
-    if predictor.endswith(FACTOR_SUFFIX):
-        return predictor[: -len(FACTOR_SUFFIX)]
-    return predictor
-
-
-def load_specs(config: Mapping[str, Any]) -> dict[str, ModelSpec]:
-    """Build every model's :class:`ModelSpec` from a validated config mapping.
-
-    Per-model ``chains``, ``seed``, ``adapt_delta`` and ``max_treedepth`` fall back to the
-    ``sampling`` section. Returns a dict keyed by model name, in config order.
-    """
-    sampling = config.get("sampling", {})
-    specs: dict[str, ModelSpec] = {}
-    for name, entry in config["models"].items():
-        varying = entry.get("varying")
-        specs[name] = ModelSpec(
-            name=name,
-            formula=tuple(entry["formula"]),
-            description=entry.get("description", ""),
-            response=entry["response"],
-            intercept=bool(entry["intercept"]),
-            population=tuple(entry.get("population") or ()),
-            nlpar=entry.get("nlpar"),
-            varying=(
-                VaryingSpec(group=varying["group"], terms=tuple(varying["terms"]))
-                if varying
-                else None
-            ),
-            priors=dict(entry["priors"]),
-            iter=int(entry["iter"]),
-            warmup=int(entry["warmup"]),
-            chains=int(entry.get("chains", sampling.get("chains", 4))),
-            seed=int(entry.get("seed", sampling.get("seed", 1))),
-            adapt_delta=float(entry.get("adapt_delta", sampling.get("adapt_delta", 0.8))),
-            max_treedepth=int(entry.get("max_treedepth", sampling.get("max_treedepth", 10))),
-            stan_file=entry.get("stan", f"stan/{name}.stan"),
-        )
-    return specs
 
 
 # --------------------------------------------------------------------------- levels
@@ -344,38 +251,3 @@ def group_index(values: pd.Series, levels: Sequence[Any]) -> np.ndarray:
     """Return 1-based positions of ``values`` among ``levels`` (0 for a level not fitted)."""
     lookup = {level_label(v): i + 1 for i, v in enumerate(levels)}
     return np.array([lookup.get(level_label(v), 0) for v in values], dtype=int)
-
-
-# --------------------------------------------------------------------------- specs as JSON
-
-
-def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
-    """Return ``spec`` as a JSON-ready dict that :func:`spec_from_dict` reads back."""
-    return {
-        "name": spec.name,
-        "formula": list(spec.formula),
-        "description": spec.description,
-        "response": spec.response,
-        "intercept": spec.intercept,
-        "population": list(spec.population),
-        "nlpar": spec.nlpar,
-        "varying": (
-            {"group": spec.varying.group, "terms": list(spec.varying.terms)}
-            if spec.varying
-            else None
-        ),
-        "priors": {k: dict(v) for k, v in spec.priors.items()},
-        "iter": spec.iter,
-        "warmup": spec.warmup,
-        "chains": spec.chains,
-        "seed": spec.seed,
-        "adapt_delta": spec.adapt_delta,
-        "max_treedepth": spec.max_treedepth,
-        "stan": spec.stan_file,
-    }
-
-
-def spec_from_dict(entry: Mapping[str, Any]) -> ModelSpec:
-    """Inverse of :func:`spec_to_dict`."""
-    name = entry["name"]
-    return load_specs({"models": {name: dict(entry)}})[name]

@@ -40,27 +40,45 @@ def correlation_pairs(terms: Sequence[str]) -> list[tuple[str, str]]:
     return [(terms[j], terms[k]) for k in range(len(terms)) for j in range(k)]
 
 
-def posterior_names(spec: ModelSpec, coefficients: Sequence[str]) -> list[str]:
-    """Return the posterior variables of a model in brms's order (``r_id`` as one array).
+def posterior_names(model_data: ModelData) -> list[str]:
+    """Return the posterior variables of a model in brms's order (``r_<group>`` as one array).
 
-    b (``b_Intercept`` first), sd, cor, sigma, Intercept, r, lprior, lp__ -- the order
-    brms's ``reorder_pars`` gives them.
+    b (``b_Intercept`` first), sd, cor, the family's parameters (``sigma``, ``nu``),
+    Intercept, r, lprior, lp__ -- the order brms's ``reorder_pars`` gives them.
     """
-    names = []
-    if spec.intercept:
-        names.append("b_Intercept")
-    names += [f"b_{c}" for c in coefficients]
-    if spec.varying is not None:
-        g = spec.varying.group
-        names += [f"sd_{g}__{t}" for t in spec.varying.terms]
-        names += [f"cor_{g}__{a}__{b}" for a, b in correlation_pairs(spec.varying.terms)]
-    names.append("sigma")
-    if spec.intercept:
-        names.append("Intercept")
-    if spec.varying is not None:
-        names.append(f"r_{spec.varying.group}")
-    names += ["lprior", "lp__"]
-    return names
+    model = model_data.model
+    names = ["b_Intercept"] if model.has_intercept else []
+    names += [f"b_{c}" for c in model_data.coefficients]
+    groups = _group_terms(model)
+    names += [f"sd_{g}__{t}" for g, parts in groups.items() for _, terms in parts for t in terms]
+    names += [
+        f"cor_{g}__{a}__{b}"
+        for g, parts in groups.items()
+        for i, terms in parts
+        if i in _correlated(model)
+        for a, b in correlation_pairs(terms)
+    ]
+    names += [d.name for d in model.family.dpars]
+    names += ["Intercept"] if model.has_intercept else []
+    names += [f"r_{g}" for g in groups]
+    return names + ["lprior", "lp__"]
+
+
+def _correlated(model: Any) -> set[int]:
+    """IDs (1-based) of the group-level terms with a correlation matrix."""
+    return {i for i, g in enumerate(model.groups, 1) if g.term.correlated and len(g.coefs) > 1}
+
+
+def _group_terms(model: Any) -> dict[str, list[tuple[int, list[str]]]]:
+    """Per grouping factor (brms's name, ``id``), its group-level terms: (ID, coefficients).
+
+    brms gives one ``sd``/``r`` name per factor: ``(1 | id) + (0 + week | id)`` gives
+    ``sd_id__Intercept``, ``sd_id__week`` and ``r_id[..., Intercept]``, ``r_id[..., week]``.
+    """
+    out: dict[str, list[tuple[int, list[str]]]] = {}
+    for i, g in enumerate(model.groups, 1):
+        out.setdefault(g.term.group, []).append((i, list(g.coefs)))
+    return out
 
 
 def _column(draws: np.ndarray, columns: Sequence[str], name: str) -> np.ndarray:
@@ -94,37 +112,42 @@ def _posterior_group(
     model_data: ModelData, col: Any
 ) -> tuple[dict[str, np.ndarray], dict[str, list[str]], dict[str, Any]]:
     """Return the posterior's variables under brms's names, with their dims and coords."""
-    spec = model_data.spec
-    coefs = list(model_data.coefficients)
+    model = model_data.model
     posterior: dict[str, np.ndarray] = {}
     dims: dict[str, list[str]] = {}
     coords: dict[str, Any] = {}
-    if spec.intercept:
+    if model.has_intercept:
         posterior["b_Intercept"] = col("b_Intercept")
         posterior["Intercept"] = col("Intercept")
-    stan_b = f"b_{spec.nlpar}" if spec.nlpar else "b"
-    for k, name in enumerate(coefs, start=1):
-        posterior[f"b_{name}"] = col(f"{stan_b}[{k}]")
-    posterior["sigma"] = col("sigma")
-    if spec.varying is not None:
-        g = spec.varying.group
-        terms = list(spec.varying.terms)
-        for k, term in enumerate(terms, start=1):
-            posterior[f"sd_{g}__{term}"] = col(f"sd_1[{k}]")
-        for k, (a, b) in enumerate(correlation_pairs(terms), start=1):
-            posterior[f"cor_{g}__{a}__{b}"] = col(f"cor_1[{k}]")
-        levels = list(model_data.group_levels or ())
-        per_term = [
-            np.stack([col(f"r_1_{k}[{j}]") for j in range(1, len(levels) + 1)], axis=-1)
-            for k in range(1, len(terms) + 1)
-        ]
+    parts = [("b", model.mu.coefs)] if model.mu is not None else []
+    parts += [(f"b_{p.nlpar}", p.names) for p in model.nlpars]
+    for stan_b, names in parts:
+        for k, name in enumerate(names, start=1):
+            posterior[f"b_{name}"] = col(f"{stan_b}[{k}]")
+    for dpar in model.family.dpars:
+        posterior[dpar.name] = col(dpar.name)
+    groups = _group_terms(model)
+    for g, terms_of in groups.items():
+        per_term = []
+        for i, terms in terms_of:
+            for k, term in enumerate(terms, start=1):
+                posterior[f"sd_{g}__{term}"] = col(f"sd_{i}[{k}]")
+            if i in _correlated(model):
+                for k, (a, b) in enumerate(correlation_pairs(terms), start=1):
+                    posterior[f"cor_{g}__{a}__{b}"] = col(f"cor_{i}[{k}]")
+            n_levels = len(model.groups[i - 1].levels)
+            per_term += [
+                np.stack([col(f"r_{i}_{k}[{j}]") for j in range(1, n_levels + 1)], axis=-1)
+                for k in range(1, len(terms) + 1)
+            ]
         posterior[f"r_{g}"] = np.stack(per_term, axis=-1)  # (chain, draw, level, term)
-        dims[f"r_{g}"] = [g, "term"]
-        coords[g] = levels
-        coords["term"] = terms
+        # one grouping factor: dims (id, term), as before; several: (g, term_g) each
+        dims[f"r_{g}"] = [g, "term" if len(groups) == 1 else f"term_{g}"]
+        coords[g] = list(model_data.frame.levels[g])
+        coords[dims[f"r_{g}"][1]] = [t for _, terms in terms_of for t in terms]
     posterior["lprior"] = col("lprior")
     posterior["lp__"] = col("lp__")
-    ordered = {name: posterior[name] for name in posterior_names(spec, coefs)}
+    ordered = {name: posterior[name] for name in posterior_names(model_data)}
     return ordered, dims, coords
 
 

@@ -7,7 +7,7 @@ rank-normalised split R-hat, the larger of the bulk and the folded one) and ``Bu
 Rows are grouped in brms's sections: "Multilevel Hyperparameters" (``sd(Intercept)``,
 ``sd(week)``, ``cor(Intercept,week)`` per grouping factor), "Regression Coefficients"
 (``Intercept``, ``week``, ``groupCTRL``, ``a_id.f6``) and "Further Distributional
-Parameters" (``sigma``).
+Parameters" (``sigma``, and ``nu`` for the student family).
 """
 
 from __future__ import annotations
@@ -79,8 +79,7 @@ def summary_rows(posterior: Any) -> list[Row]:
         rows += [r for r in group_rows if r.parameter.startswith("sd(")]
         rows += [r for r in group_rows if r.parameter.startswith("cor(")]
     rows += [Row(SECTIONS[1], "", n[2:], n) for n in names if n.startswith("b_")]
-    if "sigma" in names:
-        rows.append(Row(SECTIONS[2], "", "sigma", "sigma"))
+    rows += [Row(SECTIONS[2], "", n, n) for n in ("sigma", "nu") if n in names]
     return rows
 
 
@@ -226,6 +225,16 @@ class Header:
         )
 
 
+#: The links line brms prints for each family.
+LINKS = {
+    "gaussian": "mu = identity; sigma = identity",
+    "student": "mu = identity; sigma = identity; nu = identity",
+    "bernoulli": "mu = logit",
+    "binomial": "mu = logit",
+    "poisson": "mu = log",
+}
+
+
 def header_of(idata: Any, data_name: str = "d") -> Header:
     """Return the :class:`Header` of a posterior written by :mod:`mlmpipe.posterior`.
 
@@ -236,6 +245,7 @@ def header_of(idata: Any, data_name: str = "d") -> Header:
     if SPEC_ATTR not in attrs:
         raise SummaryError(f"the posterior has no '{SPEC_ATTR}' attribute")
     spec = json.loads(attrs[SPEC_ATTR])
+    family = spec.get("family", "gaussian")
     nobs = int(idata.observed_data.sizes["obs"]) if "observed_data" in idata.groups() else 0
     return Header(
         formula=tuple(spec["formula"]),
@@ -244,6 +254,8 @@ def header_of(idata: Any, data_name: str = "d") -> Header:
         iter=int(spec["iter"]),
         warmup=int(spec["warmup"]),
         thin=int(attrs.get("thin", 1)),
+        family=family,
+        links=LINKS.get(family, LINKS["gaussian"]),
         data_name=data_name,
     )
 

@@ -7,12 +7,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
 from mlmpipe.figures.registry import FIGURES  # noqa: E402
-from mlmpipe.models import load_specs, spec_to_dict  # noqa: E402
+from mlmpipe.models import load_specs, prior_families, spec_to_dict  # noqa: E402
 
-SPECS = load_specs(config)
-MODELS = list(SPECS)
-ROLES = config["lecture"]
 REPOSITORY = Path(workflow.basedir)
+SPECS = load_specs(config, repository=REPOSITORY)
+MODELS = list(SPECS)
+GENERATED = [name for name, spec in SPECS.items() if spec.generated] or ["none"]
+ROLES = config["lecture"]
 
 # The draw-table rules (draws.smk) and the lecture parts whose models each one runs for.
 DRAW_RULE_ROLES = {
@@ -97,15 +98,26 @@ FIGURE_CODE = sorted(
 
 def stan_program(wildcards):
     """The model's Stan program: its config path, read from the repository when the working
-    directory (`--directory`) has no such file."""
-    return repository_file(SPECS[wildcards.model].stan_file)
+    directory (`--directory`) has no such file; a generated one is the model_program rule's."""
+    spec = SPECS[wildcards.model]
+    return spec.stan_file if spec.generated else repository_file(spec.stan_file)
 
 
 def model_spec(wildcards):
-    """The model's structure and priors, as a plain dict (a change re-runs the job)."""
+    """The model's formula, family and priors, as a plain dict (a change re-runs the job)."""
     spec = spec_to_dict(SPECS[wildcards.model])
-    keep = ("formula", "response", "intercept", "population", "nlpar", "varying", "priors")
-    return {key: spec[key] for key in keep}
+    return {key: spec[key] for key in ("formula", "family", "priors")}
+
+
+def model_structure(wildcards):
+    """What a generated program depends on: the formula, the family and each prior's family
+    (a prior's values are data, so changing them regenerates nothing)."""
+    spec = SPECS[wildcards.model]
+    return {
+        "formula": list(spec.formula),
+        "family": spec.family,
+        "prior_families": prior_families(spec.priors),
+    }
 
 
 def sampler_settings(wildcards):

@@ -2,7 +2,9 @@
 # compiled program (built under results/build/, never beside stan/*.stan) and the CmdStan
 # CSVs. A model's program is compiled from its own Stan file only, so editing stan/m3.stan
 # refits m3 alone; a prior is data, so changing one re-samples without recompiling.
-# Input functions (stan_program, model_spec, sampler_settings) live in common.smk.
+# A model without a checked-in stan/<name>.stan gets its program generated from its formula
+# (results/<name>/model.stan), again only when the formula, family or a prior's family changes.
+# Input functions (stan_program, model_spec, model_structure, sampler_settings): common.smk.
 
 rule model_data:
     input:
@@ -22,6 +24,27 @@ rule model_data:
         "logs/fit/{model}_data.log",
     script:
         "../scripts/model_data.py"
+
+
+rule model_program:
+    input:
+        data=rules.validate_data.output.parquet,
+    output:
+        stan="results/{model}/model.stan",
+    params:
+        structure=model_structure,
+    wildcard_constraints:
+        model="|".join(GENERATED),
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../envs/pipeline.yaml"
+    log:
+        "logs/fit/{model}_program.log",
+    script:
+        "../scripts/model_program.py"
 
 
 def compile_priority(wildcards, input):

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from mlmpipe.draws import linpred
 from mlmpipe.draws.core import (
     DRAW_INDEX,
     GROUPS_ATTR,
@@ -59,12 +60,7 @@ def _newdata_frame(fit: Fit, newdata: pd.DataFrame) -> pd.DataFrame:
             f"(the model's predictors are {', '.join(spec.predictor_columns)}; newdata has "
             f"{', '.join(map(str, newdata.columns)) or 'no columns'})"
         )
-    reserved = [c for c in (*DRAW_INDEX, ROW, ".epred", ".prediction") if c in newdata.columns]
-    if reserved:
-        raise ModelDataError(
-            f"model {fit.name}: newdata has column(s) {', '.join(reserved)}, which the draw "
-            "table adds itself; rename or drop them"
-        )
+    _check_reserved(fit, newdata)
     for column in spec.predictor_columns:
         if frame[column].isna().any():
             row = int(np.flatnonzero(frame[column].isna().to_numpy())[0]) + 1
@@ -72,6 +68,16 @@ def _newdata_frame(fit: Fit, newdata: pd.DataFrame) -> pd.DataFrame:
                 f"model {fit.name}: newdata column '{column}' has a missing value at row {row}"
             )
     return frame
+
+
+def _check_reserved(fit: Fit, newdata: pd.DataFrame) -> None:
+    """Raise naming newdata's columns that the draw table adds itself."""
+    reserved = [c for c in (*DRAW_INDEX, ROW, ".epred", ".prediction") if c in newdata.columns]
+    if reserved:
+        raise ModelDataError(
+            f"model {fit.name}: newdata has column(s) {', '.join(reserved)}, which the draw "
+            "table adds itself; rename or drop them"
+        )
 
 
 def _check_new_level_method(method: str) -> None:
@@ -97,6 +103,8 @@ def _new_level_effects(
     method: str,
     rng: np.random.Generator,
     draws: np.ndarray,
+    group: str | None = None,
+    terms: Sequence[str] | None = None,
 ) -> np.ndarray:
     """Return draws of the varying effects of ``n_new`` new levels, shape (S, n_new, T).
 
@@ -109,9 +117,10 @@ def _new_level_effects(
     n_draws, n_levels, n_terms = r.shape
     out = np.empty((n_draws, n_new, n_terms))
     rows = np.arange(n_draws)
-    varying = fit.spec.varying
-    assert varying is not None
-    chol = _cov_cholesky(fit, varying.group, varying.terms, draws) if method == "gaussian" else None
+    if group is None:
+        assert fit.spec.varying is not None
+        group, terms = fit.spec.varying.group, fit.spec.varying.terms
+    chol = _cov_cholesky(fit, group, terms, draws) if method == "gaussian" else None
     for j in range(n_new):
         if method == "uncertainty":
             chosen = rng.integers(0, n_levels, size=n_draws)
@@ -230,6 +239,38 @@ def _draw_table(
     return table
 
 
+def _formula_mu_draws(
+    fit: Fit,
+    newdata: pd.DataFrame,
+    allow_new_levels: bool,
+    sample_new_levels: str,
+    ndraws: int | None,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """:func:`_mu_draws` for any formula (:mod:`.linpred`): the predictor, draws and rows."""
+    frame = newdata.reset_index(drop=True).copy()
+    columns = linpred.needed_columns(fit, frame)
+    _check_reserved(fit, newdata)
+    for column in columns:
+        if frame[column].isna().any():
+            row = int(np.flatnonzero(frame[column].isna().to_numpy())[0]) + 1
+            raise ModelDataError(
+                f"model {fit.name}: newdata column '{column}' has a missing value at row {row}"
+            )
+    new = linpred.new_level_labels(fit, frame)
+    if new and not allow_new_levels:
+        raise ModelDataError(
+            f"model {fit.name}: level(s) {', '.join(f'{lv} of {g}' for g, lv in new)} cannot be "
+            "found in the fitted model; pass allow_new_levels=True to predict for new levels"
+        )
+    draws = _select_draws(len(draw_index(fit)), ndraws, rng)
+
+    def new_effects(group: str, terms: Sequence[str], r: np.ndarray, n_new: int) -> np.ndarray:
+        return _new_level_effects(fit, r, n_new, sample_new_levels, rng, draws, group, terms)
+
+    return linpred.formula_eta(fit, frame, new_effects, draws), draws, frame
+
+
 def _mu_draws(
     fit: Fit,
     newdata: pd.DataFrame,
@@ -237,13 +278,17 @@ def _mu_draws(
     sample_new_levels: str,
     ndraws: int | None,
     rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return the linear predictor (draws x rows) for ``newdata`` and the draws it used.
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Return the linear predictor (rows x draws) for ``newdata``, the draws it used and the
+    rows as read.
 
     Shared by :func:`epred_draws` and :func:`predicted_draws`, so that with one seed both
     use the same draws and the same new-level effects.
     """
     _check_new_level_method(sample_new_levels)
+    if not fit.spec.simple:
+        args = (allow_new_levels, sample_new_levels, ndraws, rng)
+        return _formula_mu_draws(fit, newdata, *args)
     frame = _newdata_frame(fit, newdata)
     draws = _select_draws(len(draw_index(fit)), ndraws, rng)
     mu = _linear_predictor(
@@ -254,7 +299,7 @@ def _mu_draws(
         rng=rng,
         draws=draws,
     )
-    return mu, draws
+    return mu, draws, frame
 
 
 def epred_draws(
@@ -288,7 +333,9 @@ def epred_draws(
         ValueError: ``sample_new_levels`` or ``ndraws`` is not valid.
     """
     rng = np.random.default_rng(seed)
-    mu, draws = _mu_draws(fit, newdata, allow_new_levels, sample_new_levels, ndraws, rng)
+    mu, draws, frame = _mu_draws(fit, newdata, allow_new_levels, sample_new_levels, ndraws, rng)
+    if not fit.spec.simple:
+        mu = linpred.family_of(fit).epred(mu, linpred.family_aux(fit, frame, draws))
     return _draw_table(fit, newdata, mu, draws, ".epred")
 
 
@@ -314,7 +361,11 @@ def predicted_draws(
         As :func:`epred_draws`.
     """
     rng = np.random.default_rng(seed)
-    mu, draws = _mu_draws(fit, newdata, allow_new_levels, sample_new_levels, ndraws, rng)
+    mu, draws, frame = _mu_draws(fit, newdata, allow_new_levels, sample_new_levels, ndraws, rng)
+    if not fit.spec.simple:
+        aux = linpred.family_aux(fit, frame, draws)
+        prediction = linpred.family_of(fit).predict(rng, mu, aux).astype(float)
+        return _draw_table(fit, newdata, prediction, draws, ".prediction")
     sigma = draws_of(fit, "sigma")[draws]
     prediction = mu + rng.standard_normal(mu.shape) * sigma[None, :]
     return _draw_table(fit, newdata, prediction, draws, ".prediction")

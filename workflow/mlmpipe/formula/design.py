@@ -32,7 +32,7 @@ new dependency, and every case checked against brms 2.18 is a test.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -221,21 +221,37 @@ def _codings(lf: LinearFormula, is_factor: dict[str, bool]) -> list[dict[str, bo
 
 
 def _variable_columns(
-    v: Variable, col: Column, frame: pd.DataFrame, full: bool, formula: str, term: str
+    v: Variable,
+    col: Column,
+    frame: pd.DataFrame,
+    full: bool,
+    formula: str,
+    term: str,
+    fitted: Sequence[object] | None = None,
 ) -> list[tuple[str, np.ndarray]]:
     if col.constant:
         return [(v.label, np.ones(len(frame)))]
     values = frame[col.column]
     if not col.is_factor:
         return [(v.label, values.to_numpy(dtype=float))]
-    levels = factor_levels(values)
+    labels = values.map(level_label).to_numpy()
+    if fitted is not None:  # new data, coded against the fitted model's levels
+        levels = list(fitted)
+        unknown = sorted(set(labels) - {level_label(lv) for lv in levels})
+        if unknown:
+            raise ModelInputError(
+                f"formula \"{formula}\": term '{term}': column '{col.column}' has level(s) "
+                f"{', '.join(unknown)} the model was not fitted with (levels: "
+                f"{', '.join(map(level_label, levels))})"
+            )
+    else:
+        levels = factor_levels(values)
     if len(levels) < 2:
         raise ModelInputError(
             f"formula \"{formula}\": term '{term}': factor '{v.label}' (column "
             f"'{col.column}') has {len(levels)} level ({', '.join(map(level_label, levels))}) "
             "in the rows used; a factor needs at least two"
         )
-    labels = values.map(level_label).to_numpy()
     kept = levels if full else levels[1:]
     return [
         (f"{v.label}{level_label(lv)}", (labels == level_label(lv)).astype(float)) for lv in kept
@@ -243,15 +259,27 @@ def _variable_columns(
 
 
 def linear_design(
-    lf: LinearFormula, frame: pd.DataFrame, formula: str
+    lf: LinearFormula,
+    frame: pd.DataFrame,
+    formula: str,
+    levels: Mapping[str, Sequence[object]] | None = None,
 ) -> tuple[list[str], np.ndarray]:
     """Return the column names (brms-renamed; ``Intercept`` first when there is one) and the
     design matrix (rows of ``frame``) of a linear formula, as R's ``model.matrix`` builds it.
 
+    ``levels`` (for new data): the fitted model's factor levels by variable label; a variable
+    is then a factor when it has an entry, coded against those levels.
+
     Raises:
-        ModelInputError: a variable is missing from the data, or a factor has one level.
+        ModelInputError: a variable is missing from the data, a factor has one level, or
+            (with ``levels``) a level the model was not fitted with.
     """
     columns = {v.label: resolve(v, frame, formula, term) for v, term in linear_variables(lf)}
+    if levels is not None:
+        columns = {
+            label: Column(c.column, label in levels and not c.constant, c.constant)
+            for label, c in columns.items()
+        }
     is_factor = {label: c.is_factor for label, c in columns.items()}
     names: list[str] = []
     blocks: list[np.ndarray] = []
@@ -261,8 +289,9 @@ def linear_design(
     for term, coding in zip(lf.terms, _codings(lf, is_factor), strict=True):
         cols: list[tuple[str, np.ndarray]] = [("", np.ones(len(frame)))]
         for v in term.variables:
+            fitted = None if levels is None else levels.get(v.label)
             parts = _variable_columns(
-                v, columns[v.label], frame, coding.get(v.label, False), formula, term.label
+                v, columns[v.label], frame, coding.get(v.label, False), formula, term.label, fitted
             )
             cols = [(f"{a}:{b}" if a else b, va * vb) for b, vb in parts for a, va in cols]
         names += [brms_rename(n) for n, _ in cols]
