@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -266,22 +265,57 @@ LEVELS_ATTR = "mlmpipe_levels"
 """The posterior attribute holding the factors' levels as JSON."""
 
 
-@dataclass(frozen=True)
 class Fit:
     """A fitted model: its posterior (ArviZ InferenceData with brms names) and structure.
 
     ``levels`` maps each factor of the formula (``id``, ``group``, ``id.f``) to the levels
-    the model was fitted with, in brms's order.
+    the model was fitted with, in brms's order. :func:`load_fit` reads only the posterior
+    group (``posterior``, with xarray) and the whole InferenceData (``idata``, with ArviZ,
+    whose import takes longer than reading the draws) the first time it is asked for.
     """
 
-    idata: Any  # arviz.InferenceData, or a PosteriorFile (load_fit)
-    spec: ModelSpec
-    levels: Mapping[str, list[Any]]
+    def __init__(
+        self,
+        idata: Any = None,
+        spec: ModelSpec | None = None,
+        levels: Mapping[str, list[Any]] | None = None,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        posterior: Any = None,
+    ) -> None:
+        if idata is None and path is None:
+            raise ValueError("a Fit needs its InferenceData or the path of its posterior.nc")
+        if spec is None or levels is None:
+            raise ValueError("a Fit needs its spec and levels")
+        self._idata = idata
+        self._path = Path(path) if path is not None else None
+        self._posterior = posterior
+        self.spec = spec
+        self.levels = levels
+
+    @property
+    def idata(self) -> Any:
+        """The ArviZ InferenceData (every group), read on first use when loaded from a file."""
+        if self._idata is None:
+            import arviz as az
+
+            self._idata = az.from_netcdf(self._path)
+        return self._idata
+
+    @property
+    def posterior(self) -> Any:
+        """The posterior group (an xarray Dataset with brms names)."""
+        if self._posterior is None:
+            self._posterior = self.idata.posterior
+        return self._posterior
 
     @property
     def name(self) -> str:
         """The model's name (``m2``)."""
         return self.spec.name
+
+    def __repr__(self) -> str:
+        return f"Fit({self.spec.name}, {self._path or 'in memory'})"
 
 
 def load_spec(path: str | os.PathLike[str]) -> ModelSpec:
@@ -307,30 +341,9 @@ def load_spec(path: str | os.PathLike[str]) -> ModelSpec:
     return models.spec_from_dict(json.loads(text))
 
 
-class PosteriorFile:
-    """The groups of a ``posterior.nc`` as an ArviZ InferenceData reads them, with the
-    posterior group read at once (xarray alone) and the others only when first asked for
-    (ArviZ is imported then). Importing ArviZ takes longer than reading the draws, and the
-    draw tables, figures and report cells need only the posterior group."""
-
-    def __init__(self, path: str | os.PathLike[str], posterior: Any) -> None:
-        self.path = Path(path)
-        self.posterior = posterior
-        self._idata: Any = None
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name == "_idata":
-            raise AttributeError(name)
-        if self._idata is None:
-            import arviz as az
-
-            self._idata = az.from_netcdf(self.path)
-        return getattr(self._idata, name)
-
-
 def load_fit(path: str | os.PathLike[str]) -> Fit:
-    """Read a ``posterior.nc`` written by the pipeline and return its :class:`Fit`; its
-    ``idata`` is a :class:`PosteriorFile` (the posterior group read, the others on demand).
+    """Read a ``posterior.nc`` written by the pipeline and return its :class:`Fit`: the
+    posterior group now, the whole InferenceData when ``Fit.idata`` is first used.
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
@@ -350,4 +363,4 @@ def load_fit(path: str | os.PathLike[str]) -> Fit:
         )
     spec = models.spec_from_dict(json.loads(attrs[SPEC_ATTR]))
     levels = json.loads(attrs[LEVELS_ATTR])
-    return Fit(idata=PosteriorFile(path, draws), spec=spec, levels=levels)
+    return Fit(spec=spec, levels=levels, path=path, posterior=draws)

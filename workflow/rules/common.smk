@@ -103,6 +103,13 @@ def stan_program(wildcards):
     return spec.stan_file if spec.generated else repository_file(spec.stan_file)
 
 
+def compile_priority(wildcards, input):
+    """Longer programs compile longer: they start first, so that the slowest compile does
+    not end up running alone while the samplers wait for it (the size in 500-byte units)."""
+    program = Path(input.stan)
+    return 1 + program.stat().st_size // 500 if program.is_file() else 1
+
+
 def model_spec(wildcards):
     """The model's formula, family and priors, as a plain dict (a change re-runs the job)."""
     spec = spec_to_dict(SPECS[wildcards.model])

@@ -47,13 +47,6 @@ rule model_program:
         "../scripts/model_program.py"
 
 
-def compile_priority(wildcards, input):
-    """Longer programs compile longer: they start first, so that the slowest compile does
-    not end up running alone while the samplers wait for it (the size in 500-byte units)."""
-    program = Path(input.stan)
-    return 1 + program.stat().st_size // 500 if program.is_file() else 1
-
-
 rule compile_model:
     input:
         stan=stan_program,

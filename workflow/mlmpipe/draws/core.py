@@ -29,7 +29,7 @@ class DrawsError(MlmpipeError, ValueError):
 
 
 def _posterior(fit: Fit) -> Any:
-    return fit.idata.posterior
+    return fit.posterior
 
 
 def _n_chains_draws(fit: Fit) -> tuple[int, int]:
