@@ -311,6 +311,9 @@ def test_log_density_and_gradient_match_rstan(name, compiled, tmp_path):
         row = table.iloc[i].to_numpy(dtype=float)
         lp, gradient = row[0], row[1:]
         want = np.asarray(point["gradient"], dtype=float)
+        assert gradient.size == want.size == record(name)["num_upars"], (
+            f"{describe(name)}: {gradient.size} unconstrained parameters, brms {want.size}"
+        )
         assert lp == pytest.approx(point["lp"], rel=RTOL), (
             f"{describe(name)}: point {i + 1}: log density {lp!r}, rstan {point['lp']!r} "
             f"(difference {lp - point['lp']:.6g})"
