@@ -50,10 +50,10 @@ def load_config(tree: Path) -> dict[str, Any]:
     return yaml.safe_load((tree / "config/config.yaml").read_text(encoding="utf-8"))
 
 
-def measure(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
-    """Every measurement, in the order the module docstring of the package gives."""
+def measure(args: argparse.Namespace, scratch: Path, found: dict[str, Any]) -> None:
+    """Every measurement, in the order the module docstring of the package gives, into
+    ``found`` as it is made (what was measured stays when a later step fails)."""
     say = logging.getLogger("mlmpipe.benchmark").info
-    found: dict[str, Any] = {"machine": table.machine()}
     if not args.skip_setup:
         say("setup: virtualenv and toolchain from nothing")
         found["setup"] = setup.time_setup(REPO)
@@ -65,6 +65,7 @@ def measure(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
     cold = pipeline.snakemake(tree, config_args, "the cold run")
     noop = [pipeline.snakemake(tree, config_args, "the no-op run") for _ in range(args.repeats)]
     runs = {"cold": pipeline.median_of([cold]), "no-op": pipeline.median_of(noop)}
+    found["pipeline"] = runs
     specs = load_specs(load_config(tree))
     found["models"] = {}
     for name, spec in specs.items():
@@ -75,25 +76,26 @@ def measure(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
     say("pipeline: prior change, program edit, report stage, post-processing")
     runs |= pipeline.warm_scenarios(tree, config_args, args.repeats)
     runs["post-processing of m3"] = pipeline.post_processing(tree, config_args)
-    found["pipeline"] = runs
     why_not = "--skip-brms" if args.skip_brms else brms.brms_available()
     if why_not:
         found["brms_skipped"] = why_not
     else:
         say("brms: the lecture's five fits")
         found["brms"] = brms.time_brms(REPO, tree / "data/raw/mlm.csv")
-    return found
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     scratch = Path(tempfile.mkdtemp(prefix="mlmpipe-benchmark-"))
+    found: dict[str, Any] = {"machine": table.machine()}
+    status = 0
     try:
-        found = measure(args, scratch)
+        measure(args, scratch, found)
     except BenchmarkError as error:
-        print(f"benchmark: {error}", file=sys.stderr)
-        return 1
+        print(f"benchmark: {error}\n(the figures measured before it follow)", file=sys.stderr)
+        found["error"] = str(error)
+        status = 1
     finally:
         if args.keep:
             print(f"scratch copy kept in {scratch}", file=sys.stderr)
@@ -101,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(scratch, ignore_errors=True)
     print(table.render(found))
     print(f"\nwritten to {table.write(found, REPO)}")
-    return 0
+    return status
 
 
 if __name__ == "__main__":

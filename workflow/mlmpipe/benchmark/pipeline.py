@@ -65,15 +65,15 @@ def snakemake(tree: Path, extra: Sequence[str], what: str) -> dict[str, Any]:
 
 
 def move_prior(config: Path, model: str = "m3", cls: str = "Intercept") -> None:
-    """Move the location (``mu``) of ``model``'s ``cls`` prior in ``config`` by 0.05."""
+    """Move the location (first argument) of ``model``'s ``cls`` prior in ``config`` by 0.05
+    (a brms prior string such as ``Intercept: "normal(0.5, 0.25)"``)."""
     text = config.read_text(encoding="utf-8")
     block = re.search(rf"\n  {model}:\n(?:    .*\n|\n)+", text)
     if block is None:
         raise BenchmarkError(f"{config}: no model {model} in its models section")
-    prior = re.compile(rf"({cls}: \{{family: \w+, mu: )(-?[\d.]+)")
-    found = prior.search(block.group(0))
-    if found is None:
-        raise BenchmarkError(f"{config}: model {model} has no {cls} prior with a mu")
+    prior = re.compile(rf"({cls}: \"\w+\()(-?[\d.]+)")
+    if prior.search(block.group(0)) is None:
+        raise BenchmarkError(f"{config}: model {model} has no {cls} prior with a location")
     moved = prior.sub(lambda m: f"{m.group(1)}{float(m.group(2)) + 0.05:.2f}", block.group(0))
     config.write_text(text.replace(block.group(0), moved), encoding="utf-8")
 
