@@ -53,20 +53,21 @@ def rerun_after(tree: Path, how: signal.Signals, *targets: str) -> None:
 
 @pytest.mark.parametrize("how", SIGNALS)
 def test_stopped_while_sampling_the_rerun_gives_the_same_draws(fitted_copy, fitted_tree, how):
+    # m5's chains (5000 iterations) sample for seconds; m2's can end before the signal lands
     tree = fitted_copy
-    targets = ["results/m2/fit", "results/m2/posterior.nc"]
+    targets = ["results/m5/fit", "results/m5/posterior.nc"]
     process = start(tree, "--cores", "2", "--forcerun", "sample_model", "--", *targets)
-    wait_for(lambda: len(running_samplers(tree)) > 0, what="m2's chains to start")
+    wait_for(lambda: len(running_samplers(tree)) > 0, what="m5's chains to start")
     interrupt(process, how)
     assert running_samplers(tree) == []
-    assert not (tree / "results/m2/fit").exists()  # never a partial fit under its real name
+    assert not (tree / "results/m5/fit").exists()  # never a partial fit under its real name
     if how == signal.SIGINT:
         assert_no_partial_files(tree)
     rerun_after(tree, how, *targets)
     for chain in range(1, 5):
-        name = f"results/m2/fit/m2-{chain}.csv"
+        name = f"results/m5/fit/m5-{chain}.csv"
         assert same_draws(tree / name, fitted_tree / name)
-    xr.testing.assert_equal(draws(tree, "m2"), draws(fitted_tree, "m2"))
+    xr.testing.assert_equal(draws(tree, "m5"), draws(fitted_tree, "m5"))
 
 
 @pytest.mark.parametrize("how", SIGNALS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from mlmpipe.cmdstan import CmdStanError, use_cmdstan
@@ -125,5 +126,15 @@ def sample_model(
             shutil.rmtree(target)
         os.replace(out, target)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        _remove_staging(staging)
     return [target / p.name for p in paths]
+
+
+def _remove_staging(staging: Path) -> None:
+    """Delete the staging folder, again while CmdStan's chains (stopped by Ctrl-C with this
+    process) or cmdstanpy's threads may still be writing into it for a moment."""
+    for _ in range(50):
+        shutil.rmtree(staging, ignore_errors=True)
+        if not staging.exists():
+            return
+        time.sleep(0.1)
