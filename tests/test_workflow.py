@@ -37,6 +37,11 @@ WORKFLOW_SOURCES = ("Snakefile", "config", "stan", "workflow", "reports")
 def workflow_copy(tmp_path: Path) -> Path:
     """A copy of the workflow's sources in a scratch directory, to run as a user runs it:
     from the copy's root, with its own config and no results yet."""
+    return copy_workflow(tmp_path)
+
+
+def copy_workflow(tmp_path: Path) -> Path:
+    """Copy the workflow's sources to ``tmp_path/workflow-copy`` and return that folder."""
     copy = tmp_path / "workflow-copy"
     copy.mkdir()
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".snakemake", "_output")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 from mlm_data import MLM_CSV, needs_mlm
-from test_workflow import REPO_ROOT, WORKFLOW_SOURCES
+from test_workflow import copy_workflow
 
 pytestmark = needs_mlm
 
@@ -38,16 +37,7 @@ M6 = {
 @pytest.fixture
 def workflow_copy(tmp_path: Path) -> Path:
     """The workflow's sources in a scratch directory, as test_workflow.py copies them."""
-    copy = tmp_path / "workflow-copy"
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".snakemake", "_output")
-    for name in WORKFLOW_SOURCES:
-        source = REPO_ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, copy / name, ignore=ignore)
-        elif source.is_file():
-            copy.mkdir(exist_ok=True)
-            shutil.copy2(source, copy / name)
-    return copy
+    return copy_workflow(tmp_path)
 
 
 def add_models(copy: Path, models: dict, **sections) -> dict:
